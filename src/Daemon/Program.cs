@@ -1,0 +1,1 @@
+namespace VhsaKmt.Daemon; public static class Program { public static int Main(string[] args) => 0; }
