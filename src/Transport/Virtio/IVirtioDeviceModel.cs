@@ -13,7 +13,7 @@ public interface IVirtioDeviceModel
     /// <summary>Number of virtqueues (virtio-gpu: 2, control and cursor).</summary>
     int QueueCount { get; }
 
-    /// <summary>Size of the config space (virtio-gpu: 24 = sizeof(struct virtio_gpu_config)).</summary>
+    /// <summary>Size of the config space (virtio-gpu: 16 = sizeof(struct virtio_gpu_config)).</summary>
     int ConfigSize { get; }
 
     /// <summary>Sizes of the shared-memory regions, index = shm id (GET_SHMEM_CONFIG). Empty: none.</summary>
