@@ -10,6 +10,18 @@ public struct HSA_CAPABILITY
 {
     public const int Size = 4;
     [FieldOffset(0)] public uint Value;
+
+    // Bit positions of the C bitfield (single bits as masks, wider fields as Shift/Bits).
+    public const uint HotPluggable = 1u << 0, HSAMMUPresent = 1u << 1, SharedWithGraphics = 1u << 2,
+        QueueSizePowerOfTwo = 1u << 3, QueueSize32bit = 1u << 4, QueueIdleEvent = 1u << 5, VALimit = 1u << 6,
+        WatchPointsSupported = 1u << 7, AQLQueueDoubleMap = 1u << 14, DebugTrapSupported = 1u << 15,
+        WaveLaunchTrapOverrideSupported = 1u << 16, WaveLaunchModeSupported = 1u << 17,
+        PreciseMemoryOperationsSupported = 1u << 18, DEPRECATED_SRAM_EDCSupport = 1u << 19,
+        Mem_EDCSupport = 1u << 20, RASEventNotify = 1u << 21, SRAM_EDCSupport = 1u << 26,
+        SVMAPISupported = 1u << 27, CoherentHostAccess = 1u << 28, DebugSupportedFirmware = 1u << 29,
+        PreciseALUOperationsSupported = 1u << 30, PerQueueResetSupported = 1u << 31;
+    public const int WatchPointsTotalBitsShift = 8, WatchPointsTotalBitsBits = 4, DoorbellTypeShift = 12,
+        DoorbellTypeBits = 2, ASICRevisionShift = 22, ASICRevisionBits = 4;
 }
 
 /// <summary>C <c>HSA_CAPABILITY2</c> (union, 4 bytes).</summary>
@@ -18,6 +30,9 @@ public struct HSA_CAPABILITY2
 {
     public const int Size = 4;
     [FieldOffset(0)] public uint Value;
+
+    // Bit positions of the C bitfield.
+    public const uint PerSDMAQueueResetSupported = 1u << 0;
 }
 
 /// <summary>C <c>HSA_DEBUG_PROPERTIES</c> (union, 8 bytes).</summary>
@@ -26,6 +41,11 @@ public struct HSA_DEBUG_PROPERTIES
 {
     public const int Size = 8;
     [FieldOffset(0)] public ulong Value;
+
+    // Bit positions of the C bitfield (single bits as masks, wider fields as Shift/Bits).
+    public const ulong DispatchInfoAlwaysValid = 1ul << 10, AddressWatchpointShareKind = 1ul << 11;
+    public const int WatchAddrMaskLoBitShift = 0, WatchAddrMaskLoBitBits = 4, WatchAddrMaskHiBitShift = 4,
+        WatchAddrMaskHiBitBits = 6;
 }
 
 /// <summary>C <c>HSA_ENGINE_ID</c> (union, 4 bytes).</summary>
@@ -34,6 +54,10 @@ public struct HSA_ENGINE_ID
 {
     public const int Size = 4;
     [FieldOffset(0)] public uint Value;
+
+    // Bit positions of the C bitfield.
+    public const int uCodeShift = 0, uCodeBits = 10, MajorShift = 10, MajorBits = 6, MinorShift = 16, MinorBits = 8,
+        SteppingShift = 24, SteppingBits = 8;
 }
 
 /// <summary>C <c>HSA_ENGINE_VERSION</c> (union, 4 bytes).</summary>
@@ -42,6 +66,9 @@ public struct HSA_ENGINE_VERSION
 {
     public const int Size = 4;
     [FieldOffset(0)] public uint Value;
+
+    // Bit positions of the C bitfield.
+    public const int uCodeSDMAShift = 0, uCodeSDMABits = 10, uCodeResShift = 10, uCodeResBits = 10;
 }
 
 /// <summary>C <c>HsaAccessAttributeFailure</c> (structure, 4 bytes).</summary>
@@ -50,6 +77,11 @@ public struct HsaAccessAttributeFailure
 {
     public const int Size = 4;
     [FieldOffset(0)] public uint Value;
+
+    // Bit positions of the C bitfield (single bits as masks, wider fields as Shift/Bits).
+    public const uint NotPresent = 1u << 0, ReadOnly = 1u << 1, NoExecute = 1u << 2, GpuAccess = 1u << 3,
+        ECC = 1u << 4, Imprecise = 1u << 5;
+    public const int ErrorTypeShift = 6, ErrorTypeBits = 3;
 }
 
 /// <summary>C <c>HsaClockCounters</c> (structure, 32 bytes).</summary>
