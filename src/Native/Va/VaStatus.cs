@@ -20,6 +20,8 @@ public enum VaStatus
     DoubleFree,
     /// <summary>The slice was disposed.</summary>
     Disposed,
+    /// <summary>Free of a range that KFD memory still occupies (free the KFD allocation first).</summary>
+    Busy,
 }
 
 /// <summary>Result of Allocate/AllocateAt/Free: on Ok, the allocation's start and size.</summary>
