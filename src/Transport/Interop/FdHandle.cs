@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+
+namespace VhsaKmt.Transport.Interop;
+
+/// <summary>
+/// An owned file descriptor. Every fd this assembly opens or receives is wrapped exactly once; the
+/// handle closes it (and updates <see cref="ResourceCounters"/>) when disposed or finalized.
+/// </summary>
+public sealed class FdHandle : SafeHandle
+{
+    private FdHandle() : base(new IntPtr(-1), ownsHandle: true) { }
+
+    /// <summary>Take ownership of <paramref name="fd"/> (must be a valid, otherwise unowned fd).</summary>
+    public static FdHandle Adopt(int fd)
+    {
+        if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, "not a file descriptor");
+        var handle = new FdHandle();
+        handle.SetHandle(new IntPtr(fd));
+        ResourceCounters.FdOpened();
+        return handle;
+    }
+
+    public override bool IsInvalid => handle.ToInt64() < 0;
+
+    /// <summary>The raw fd number (valid while this handle is alive and not closed).</summary>
+    public int Fd => (int)handle.ToInt64();
+
+    /// <summary>A new owned handle to the same open file description (F_DUPFD_CLOEXEC).</summary>
+    public FdHandle Duplicate()
+    {
+        bool added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            const int F_DUPFD_CLOEXEC = 1030;
+            int fd = LibC.fcntl(Fd, F_DUPFD_CLOEXEC, 0);
+            if (fd < 0) throw LibcException.FromErrno("fcntl(F_DUPFD_CLOEXEC)");
+            return Adopt(fd);
+        }
+        finally
+        {
+            if (added) DangerousRelease();
+        }
+    }
+
+    /// <summary>Give up ownership: the raw fd is returned and this handle no longer closes it (e.g. handing it to a SafeFileHandle).</summary>
+    public int Detach()
+    {
+        int fd = Fd;
+        SetHandleAsInvalid();
+        ResourceCounters.FdClosed();
+        return fd;
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        int rc = LibC.close(Fd);
+        ResourceCounters.FdClosed();
+        return rc == 0;
+    }
+}

@@ -1,0 +1,66 @@
+namespace VhsaKmt.Transport.VhostUser;
+
+/// <summary>Front-end → back-end request codes (qemu docs/interop/vhost-user.rst, "Front-end message types").</summary>
+public enum VhostUserRequest : uint
+{
+    None = 0,
+    GetFeatures = 1,
+    SetFeatures = 2,
+    SetOwner = 3,
+    ResetOwner = 4,
+    SetMemTable = 5,
+    SetLogBase = 6,
+    SetLogFd = 7,
+    SetVringNum = 8,
+    SetVringAddr = 9,
+    SetVringBase = 10,
+    GetVringBase = 11,
+    SetVringKick = 12,
+    SetVringCall = 13,
+    SetVringErr = 14,
+    GetProtocolFeatures = 15,
+    SetProtocolFeatures = 16,
+    GetQueueNum = 17,
+    SetVringEnable = 18,
+    SendRarp = 19,
+    NetSetMtu = 20,
+    SetBackendReqFd = 21,
+    IotlbMsg = 22,
+    SetVringEndian = 23,
+    GetConfig = 24,
+    SetConfig = 25,
+    CreateCryptoSession = 26,
+    CloseCryptoSession = 27,
+    PostcopyAdvise = 28,
+    PostcopyListen = 29,
+    PostcopyEnd = 30,
+    GetInflightFd = 31,
+    SetInflightFd = 32,
+    /// <summary>vhost-user-gpu: the display channel fd (no reply expected).</summary>
+    GpuSetSocket = 33,
+    ResetDevice = 34,
+    VringKick = 35,
+    GetMaxMemSlots = 36,
+    AddMemReg = 37,
+    RemMemReg = 38,
+    SetStatus = 39,
+    GetStatus = 40,
+    GetSharedObject = 41,
+    SetDeviceStateFd = 42,
+    CheckDeviceState = 43,
+    GetShmemConfig = 44,
+}
+
+/// <summary>Back-end → front-end request codes on the backend channel ("Back-end message types").</summary>
+public enum VhostUserBackendRequest : uint
+{
+    None = 0,
+    IotlbMsg = 1,
+    ConfigChangeMsg = 2,
+    VringHostNotifierMsg = 3,
+    SharedObjectAdd = 6,
+    SharedObjectRemove = 7,
+    SharedObjectLookup = 8,
+    ShmemMap = 9,
+    ShmemUnmap = 10,
+}
