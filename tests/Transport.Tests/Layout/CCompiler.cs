@@ -37,6 +37,19 @@ internal static class CCompiler
         }
     }
 
+    /// <summary>
+    /// <c>pkg-config --cflags</c> of a package, split into arguments; <paramref name="fallback"/> when pkg-config or
+    /// the package's .pc file is missing.
+    /// </summary>
+    public static IReadOnlyList<string> PkgConfigCflags(string package, params string[] fallback)
+    {
+        var pkgConfig = FindOnPath("pkg-config");
+        if (pkgConfig is null)
+            return fallback;
+        var (rc, output, _) = Run(pkgConfig, ["--cflags", package]);
+        return rc == 0 ? output.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : fallback;
+    }
+
     private static (int Rc, string Out, string Err) Run(string file, IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo(file)

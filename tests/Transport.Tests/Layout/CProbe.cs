@@ -41,6 +41,13 @@ internal sealed class CProbe
         return this;
     }
 
+    /// <summary>offsetof only (for flexible array members, whose sizeof is not defined).</summary>
+    public CProbe Offset(string cType, string field)
+    {
+        _body.AppendLine($"  printf(\"{OffsetKey(cType, field)} %zu\\n\", offsetof({cType}, {field}));");
+        return this;
+    }
+
     public CProbe Const(string name, string? cExpr = null)
     {
         _body.AppendLine($"  printf(\"{ConstKey(name)} %lld\\n\", (long long)({cExpr ?? name}));");
