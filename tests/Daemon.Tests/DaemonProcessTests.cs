@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Xunit;
+
+namespace VhsaKmt.Daemon.Tests;
+
+/// <summary>The built vhsakmtd run as a real child process.</summary>
+public sealed class DaemonProcessTests : IDisposable
+{
+    private static readonly TimeSpan Wait = DaemonProcess.DefaultTimeout;
+    private readonly string _dir = Directory.CreateTempSubdirectory("vhsakmtd-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void PrintCapabilitiesIsGpuJsonOnStdout()
+    {
+        var (code, stdout, stderr) = DaemonProcess.Run("--print-capabilities");
+        Assert.Equal(0, code);
+        Assert.Empty(stderr);
+        using var doc = JsonDocument.Parse(string.Join('\n', stdout));
+        Assert.Equal("gpu", doc.RootElement.GetProperty("type").GetString());
+        Assert.Equal(JsonValueKind.Array, doc.RootElement.GetProperty("features").ValueKind);
+        // Neither vhost-user.json gpu feature applies: no virglrenderer, no --render-node.
+        Assert.Equal(0, doc.RootElement.GetProperty("features").GetArrayLength());
+    }
+
+    [Fact]
+    public void VersionAndHelpExitZero()
+    {
+        var version = DaemonProcess.Run("-V");
+        Assert.Equal(0, version.ExitCode);
+        Assert.StartsWith("vhsakmtd ", Assert.Single(version.Stdout));
+
+        var help = DaemonProcess.Run("--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains(help.Stdout, l => l.Contains("--socket-path PATH"));
+        Assert.Contains(help.Stdout, l => l.Contains("--print-capabilities"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("--socket-path /tmp/a.sock --fd 3")]
+    [InlineData("--frobnicate")]
+    [InlineData("--socket-path /tmp/a.sock --backend cuda")]
+    [InlineData("--socket-path")]
+    public void BadCommandLineExitsTwoWithOneStderrLine(string commandLine)
+    {
+        var (code, stdout, stderr) = DaemonProcess.Run(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.StartsWith("vhsakmtd: ", Assert.Single(stderr));
+    }
+
+    [Fact]
+    public void BadConfigFileExitsTwoWithOneStderrLine()
+    {
+        var conf = Path.Combine(_dir, "bad.conf");
+        File.WriteAllText(conf, "vhsakmt.backend = quantum");
+        var (code, _, stderr) = DaemonProcess.Run("--socket-path", Path.Combine(_dir, "s.sock"), "--config", conf);
+        Assert.Equal(2, code);
+        Assert.Equal("vhsakmtd: vhsakmt.backend must be auto|hsakmt|simulated, got 'quantum'", Assert.Single(stderr));
+    }
+
+    [Fact]
+    public void ConfigThatHangsTheHoconParserIsRejectedNotWaitedFor()
+    {
+        var conf = Path.Combine(_dir, "hang.conf");
+        File.WriteAllText(conf, "vhsakmt { backend = [ }");
+        var (code, _, stderr) = DaemonProcess.Run("--socket-path", Path.Combine(_dir, "s.sock"), "--config", conf);
+        Assert.Equal(2, code);
+        Assert.Equal($"vhsakmtd: config file '{conf}' is not valid HOCON: the parser did not finish within 3s", Assert.Single(stderr));
+    }
+
+    [Fact]
+    public void UnknownConfigKeysAreReportedInAJsonWarning()
+    {
+        var conf = Path.Combine(_dir, "user.conf");
+        File.WriteAllText(conf, "vhsakmt { bakend = simulated, kfd { no-such-knob = 1 } }");
+        using var daemon = DaemonProcess.Start(
+            ["--socket-path", Path.Combine(_dir, "s.sock"), "--backend", "simulated", "--config", conf, "--log-format", "json"]);
+
+        var line = daemon.WaitForStderr(l => l.Contains("unknown configuration key"), Wait);
+        Assert.NotNull(line);
+        using var doc = JsonDocument.Parse(line);
+        Assert.Equal("Warning", doc.RootElement.GetProperty("@l").GetString());
+        var keys = doc.RootElement.GetProperty("UnknownKeys").EnumerateArray().Select(k => k.GetString()!).Order().ToArray();
+        Assert.Equal(["vhsakmt.bakend", "vhsakmt.kfd.no-such-knob"], keys);
+        StopIfRunning(daemon);
+    }
+
+    [ServiceTheory]
+    [InlineData(DaemonProcess.SIGTERM)]
+    [InlineData(DaemonProcess.SIGINT)]
+    public void ServesOnTheSocketAndShutsDownCleanlyOnSignal(int signal)
+    {
+        var socket = Path.Combine(_dir, "vhsakmt.sock");
+        using var daemon = DaemonProcess.Start(["--socket-path", socket, "--backend", "simulated"]);
+
+        var banner = daemon.WaitForStdout(l => l.StartsWith("vhsakmtd listening on", StringComparison.Ordinal), Wait);
+        Assert.True(banner is not null, "no start-up line; stderr:\n" + string.Join('\n', daemon.StderrLines));
+        Assert.Contains("backend simulated", banner);
+        Assert.Contains($"path={socket}", banner);
+        Assert.Contains(daemon.StderrLines, l => l.Contains("Backend") && l.Contains("simulated"));
+        Assert.True(File.Exists(socket), "socket file not created");
+
+        daemon.Signal(signal);
+        Assert.Equal(0, daemon.WaitForExit(Wait));
+        Assert.False(File.Exists(socket), "socket file left behind");
+    }
+
+    private static void StopIfRunning(DaemonProcess daemon)
+    {
+        if (daemon.HasExited)
+            return;
+        daemon.Signal(DaemonProcess.SIGTERM);
+        daemon.WaitForExit(Wait);
+    }
+}
