@@ -64,6 +64,12 @@ public sealed class ContextState
     /// <summary>Ordered teardown finished: every host resource released.</summary>
     public bool TornDown { get; internal set; }
 
+    /// <summary>Lifetime actors (QueueActor / VaRegionActor) → their object; survives a restart with the state.</summary>
+    internal Dictionary<Akka.Actor.IActorRef, KfdObject> Lifetimes { get; } = new();
+
+    /// <summary>DestroyContext received: ordered teardown in progress.</summary>
+    public bool Destroying { get; internal set; }
+
     /// <summary>Reusable request buffer (zero-extension of short requests); grows, never shrinks.</summary>
     internal byte[] RequestBuffer = new byte[512];
 

@@ -1,21 +1,28 @@
-using System.Runtime.InteropServices;
-using Tmds.Linux;
 using VhsaKmt.Actors.Messages;
+using VhsaKmt.Native.Interop;
+using VhsaKmt.Native.Va;
 using VhsaKmt.Transport.Virtio;
 
 namespace VhsaKmt.Actors.Objects;
 
 /// <summary>
-/// Maps a userptr blob's guest page runs back-to-back at a placeholder VA (already reserved PROT_NONE in the
-/// context's slice) with MAP_FIXED over the front-end's memory fds, so the host sees the guest's bytes. Releasing
-/// is re-reserving the placeholder (the slice does that when the VA is freed).
+/// A userptr blob's guest page runs mapped back-to-back at a placeholder VA of the context's slice (MAP_FIXED over
+/// the front-end's memory fds), so the host and the GPU see the guest's bytes. The placeholder is recorded as backed
+/// in the <see cref="VaManager"/>; <see cref="Dispose"/> re-reserves it PROT_NONE (dropping the guest pages).
 /// </summary>
-public sealed unsafe class GuestPageMapping
+public sealed class GuestPageMapping : IDisposable
 {
-    private const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_FIXED = 0x10;
     private const ulong Page = 4096;
+    private readonly VaManager _va;
+    private VaBacking? _backing;
 
-    private GuestPageMapping(ulong address, ulong length) { Address = address; Length = length; }
+    private GuestPageMapping(VaManager va, VaBacking backing, ulong address, ulong length)
+    {
+        _va = va;
+        _backing = backing;
+        Address = address;
+        Length = length;
+    }
 
     public ulong Address { get; }
     public ulong Length { get; }
@@ -33,39 +40,53 @@ public sealed unsafe class GuestPageMapping
         return total;
     }
 
-    /// <summary>
-    /// Maps every run at <paramref name="placeholder"/> + running offset. On failure nothing stays mapped beyond the
-    /// placeholder's reservation semantics: the caller frees (re-reserves) the placeholder. Returns null with a reason.
-    /// </summary>
-    public static GuestPageMapping? TryMap(IGuestMemory memory, IReadOnlyList<MemEntry> entries, ulong placeholder, bool readOnly, out string? reason)
+    /// <summary>Maps every run at <paramref name="placeholder"/> + running offset; on failure nothing stays mapped. Null with a reason.</summary>
+    public static GuestPageMapping? TryMap(VaManager va, IGuestMemory memory, IReadOnlyList<MemEntry> entries, ulong placeholder, ulong total, out string? reason)
     {
-        ulong offset = 0;
-        int prot = readOnly ? PROT_READ : PROT_READ | PROT_WRITE;
-        foreach (var e in entries)
+        var backing = va.TryBack(placeholder, total);
+        if (backing is null)
         {
-            if (!memory.TryGetFdRange(e.Addr, e.Length, out var range))
+            reason = $"placeholder 0x{placeholder:x}+0x{total:x} cannot be backed";
+            return null;
+        }
+        ulong offset = 0;
+        try
+        {
+            foreach (var e in entries)
             {
-                reason = $"guest range 0x{e.Addr:x}+0x{e.Length:x} is not in the memory table";
-                return null;
-            }
-            using (range.Fd)
-            {
-                if (range.FdOffset % Page != 0)
+                if (!memory.TryGetFdRange(e.Addr, e.Length, out var range))
                 {
-                    reason = $"guest range 0x{e.Addr:x} maps to an unaligned fd offset 0x{range.FdOffset:x}";
+                    reason = $"guest range 0x{e.Addr:x}+0x{e.Length:x} is not in the memory table";
+                    va.Unback(backing);
                     return null;
                 }
-                void* want = (void*)(placeholder + offset);
-                void* got = LibC.mmap(want, (size_t)e.Length, prot, MAP_SHARED | MAP_FIXED, (int)range.Fd.DangerousGetHandle(), (long)range.FdOffset);
-                if (got != want)
+                using (range.Fd)
                 {
-                    reason = $"mmap of guest pages failed: errno {Marshal.GetLastPInvokeError()}";
-                    return null;
+                    if (range.FdOffset % Page != 0)
+                    {
+                        reason = $"guest range 0x{e.Addr:x} maps to an unaligned fd offset 0x{range.FdOffset:x}";
+                        va.Unback(backing);
+                        return null;
+                    }
+                    // The region object is dropped on purpose: the pages stay until the backing is re-reserved.
+                    Mmap.MapSharedFixed(range.Fd, range.FdOffset, placeholder + offset, e.Length, static (_, _) => { });
                 }
+                offset += e.Length;
             }
-            offset += e.Length;
+        }
+        catch (LibcException ex)
+        {
+            va.Unback(backing);
+            reason = ex.Message;
+            return null;
         }
         reason = null;
-        return new GuestPageMapping(placeholder, offset);
+        return new GuestPageMapping(va, backing, placeholder, total);
+    }
+
+    public void Dispose()
+    {
+        var b = Interlocked.Exchange(ref _backing, null);
+        if (b is not null) _va.Unback(b);
     }
 }

@@ -37,6 +37,7 @@ public sealed class MemoryObject(ulong address, ulong size, uint node, HsaMemFla
     public bool GpuMapped { get; internal set; }
     public bool Registered { get; internal set; }
     public SafeFileHandle? ExportFd { get; internal set; }
+    public ulong ExportOffset { get; internal set; }
 
     /// <summary>Queues whose ring or r/w pointers live here (QUEUE_MEM).</summary>
     public List<QueueObject> QueueLinks { get; } = new(1);

@@ -1,0 +1,168 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using VhsaKmt.Actors.Handlers;
+using VhsaKmt.Actors.Supervision;
+using VhsaKmt.Transport.Hsakmt;
+
+namespace VhsaKmt.Actors.Context;
+
+/// <summary>
+/// Runs the ccmds of one SUBMIT_3D payload (PROTOCOL.md §3.3, §3.4, §3.6, §7.3). Every ccmd whose 16-byte header is
+/// readable gets its seqno published; errors zero-fill the guest's slot and carry <c>ret</c>. A framing failure
+/// answers that ccmd and stops the payload. A handler exception is answered (−EIO) like any error, later ccmds of the
+/// payload are answered −EIO without running, and the exception is returned for the actor to rethrow after replying.
+/// No allocation per ccmd: requests and responses use the context's reusable buffers.
+/// </summary>
+public static class CcmdStream
+{
+    private const int HeaderSize = CcmdReqHeader.Size;
+
+    /// <summary>Processes <paramref name="payload"/> (already a private copy). Returns the handler fault, if any.</summary>
+    public static Exception? Process(HandlerContext cx, ReadOnlySpan<byte> payload)
+    {
+        var state = cx.State;
+        var shmem = state.Shmem ?? throw new ContextInvariantException("ccmd stream without shmem");
+        Exception? fault = null;
+        int off = 0;
+        while (payload.Length - off >= HeaderSize)
+        {
+            var hdr = MemoryMarshal.Read<CcmdReqHeader>(payload[off..]);
+            int remaining = payload.Length - off;
+            bool lenInRange = hdr.len >= HeaderSize && hdr.len <= (uint)remaining;
+            bool last = lenInRange && remaining - (int)hdr.len < HeaderSize;
+            bool framed = lenInRange && (hdr.len % 8 == 0 || last);
+            bool slotOk = hdr.rsp_off % 8 == 0 && (long)hdr.rsp_off + 8 <= shmem.AreaSize;
+            uint guestLen = slotOk ? shmem.ReadSlotLength((int)hdr.rsp_off) : 0;
+            state.Ccmds++;
+
+            if (!slotOk)
+            {
+                shmem.RecordFault();
+                cx.Log.Warning("ccmd {Cmd} seqno {Seqno}: rsp_off {RspOff} unaligned or outside the {Area}-byte response area; no response written",
+                    hdr.cmd, hdr.seqno, hdr.rsp_off, shmem.AreaSize);
+            }
+            if (!framed)
+            {
+                shmem.RecordFault();
+                cx.Log.Warning("ccmd {Cmd} seqno {Seqno}: len {Len} invalid with {Remaining} bytes left; rest of the payload dropped",
+                    hdr.cmd, hdr.seqno, hdr.len, remaining);
+                if (slotOk) WriteSlot(shmem, hdr.rsp_off, guestLen, Errno.EINVAL, default);
+                shmem.PublishSeqno(hdr.seqno);
+                return fault;
+            }
+
+            var request = payload.Slice(off, (int)hdr.len);
+            off += (int)hdr.len;
+            var entry = CcmdDispatchTable.Lookup(hdr.cmd);
+            if (entry is null)
+            {
+                shmem.RecordFault();
+                cx.Log.Debug("ccmd {Cmd} seqno {Seqno}: unknown family", hdr.cmd, hdr.seqno);
+                if (slotOk) WriteSlot(shmem, hdr.rsp_off, guestLen, Errno.EINVAL, default);
+                shmem.PublishSeqno(hdr.seqno);
+                continue;
+            }
+            if (!entry.HasResponse)
+            {
+                shmem.PublishSeqno(hdr.seqno); // NOP: seqno only
+                continue;
+            }
+
+            int ret;
+            int hostLen = 0;
+            Span<byte> response = default;
+            if (fault is not null)
+            {
+                ret = Errno.EIO;
+            }
+            else
+            {
+                ReadOnlySpan<byte> req = request;
+                if (request.Length < entry.RequestSize)
+                {
+                    // Older, shorter guest request: zero-extend into the private buffer.
+                    var buf = state.RequestBuffer;
+                    request.CopyTo(buf);
+                    buf.AsSpan(request.Length, entry.RequestSize - request.Length).Clear();
+                    req = buf.AsSpan(0, entry.RequestSize);
+                }
+                int avail = slotOk ? shmem.AreaSize - (int)hdr.rsp_off : 0;
+                int cap = Math.Max(entry.ResponseSize, (int)Math.Min(guestLen, (uint)avail));
+                cap = Math.Min(cap, state.ResponseBuffer.Length);
+                response = state.ResponseBuffer.AsSpan(0, cap);
+                response.Clear();
+                uint subtype = BinaryPrimitives.ReadUInt32LittleEndian(req[entry.SubtypeOffset..]);
+                var call = new CcmdCall
+                {
+                    Request = req,
+                    Length = request.Length,
+                    Response = response,
+                    ResponseLength = entry.ResponseSize,
+                    GuestSlotLength = guestLen,
+                    Subtype = subtype,
+                };
+                var handler = subtype < (uint)entry.Subtypes.Length ? entry.Subtypes[subtype] : null;
+                if (handler is null)
+                {
+                    cx.Log.Debug("ccmd {Cmd} seqno {Seqno}: unknown subtype {Subtype}", hdr.cmd, hdr.seqno, subtype);
+                    ret = Errno.EINVAL;
+                }
+                else
+                {
+                    try
+                    {
+                        ret = handler(cx, ref call);
+                        hostLen = call.ResponseLength;
+                    }
+                    catch (Exception ex)
+                    {
+                        state.HandlerFaults++;
+                        shmem.RecordFault();
+                        fault = ex is ContextInvariantException ? ex : new CcmdHandlerException(hdr.cmd, subtype, ex);
+                        cx.Log.Error(ex, "ccmd {Cmd} subtype {Subtype} seqno {Seqno}: handler fault; answered -EIO", hdr.cmd, subtype, hdr.seqno);
+                        ret = Errno.EIO;
+                    }
+                }
+            }
+            if (slotOk)
+                WriteSlot(shmem, hdr.rsp_off, guestLen, ret, ret == 0 ? response[..Math.Min(hostLen, response.Length)] : default);
+            shmem.PublishSeqno(hdr.seqno);
+        }
+        if (off != payload.Length)
+        {
+            shmem.RecordFault();
+            cx.Log.Warning("submit: {Trailing} trailing bytes after the last ccmd ignored", payload.Length - off);
+        }
+        return fault;
+    }
+
+    /// <summary>
+    /// Writes one slot: success copies min(guest len, host len) bytes and stores that length; an error (or a success
+    /// that does not fit) zero-fills min(guest len, area − rsp_off) bytes and writes len + ret. A guest len &lt; 8
+    /// gets nothing. The caller publishes seqno afterwards (Interlocked = release barrier).
+    /// </summary>
+    internal static void WriteSlot(ShmemRegion shmem, uint rspOff, uint guestLen, int ret, ReadOnlySpan<byte> response)
+    {
+        if (guestLen < 8) return;
+        var area = shmem.Area;
+        int avail = area.Length - (int)rspOff;
+        if (ret == 0)
+        {
+            int copy = (int)Math.Min(guestLen, (uint)response.Length);
+            if (copy >= 8 && copy <= avail)
+            {
+                var slot = area.Slice((int)rspOff, copy);
+                response[..copy].CopyTo(slot);
+                BinaryPrimitives.WriteUInt32LittleEndian(slot, (uint)copy);
+                BinaryPrimitives.WriteInt32LittleEndian(slot[4..], 0);
+                return;
+            }
+            ret = Errno.EINVAL; // the guest's own reservation crosses the end of the area
+        }
+        int slotLen = (int)Math.Min(guestLen, (uint)avail);
+        var s = area.Slice((int)rspOff, slotLen);
+        s.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(s, (uint)slotLen);
+        BinaryPrimitives.WriteInt32LittleEndian(s[4..], ret);
+    }
+}
