@@ -58,8 +58,14 @@ public interface IKfd : IDisposable
     HsaStatus ExportDmaBuf(ulong address, ulong size, out SafeFileHandle fd, out ulong offset);
     HsaStatus ShareMemory(ulong address, ulong size, out U32x8 sharedHandle);
     HsaStatus RegisterSharedHandleToNodes(in U32x8 sharedHandle, ReadOnlySpan<uint> nodes, out ulong address, out ulong size);
+    /// <summary>
+    /// As above, but the import is placed at a VA the caller reserves: <paramref name="placeVa"/> gets the import's
+    /// size and returns a reserved VA (0 refuses → NO_MEMORY). A backend that cannot place imports (libhsakmt)
+    /// ignores it and returns its own VA, which the caller must then check.
+    /// </summary>
+    HsaStatus RegisterSharedHandleToNodes(in U32x8 sharedHandle, ReadOnlySpan<uint> nodes, Func<ulong, ulong> placeVa, out ulong address, out ulong size);
     HsaStatus SetMemoryPolicy(uint node, uint defaultPolicy, uint alternatePolicy, ulong alternateAddress, ulong size);
-    /// <summary>attributes: (type, value) pairs, as HSA_SVM_ATTRIBUTE.</summary>
+    /// <summary>One ulong per HSA_SVM_ATTRIBUTE as laid out in memory: type in bits 0-31, value in bits 32-63.</summary>
     HsaStatus SvmSetAttr(ulong start, ulong size, ReadOnlySpan<ulong> attributes);
     HsaStatus SvmGetAttr(ulong start, ulong size, Span<ulong> attributes);
 
@@ -68,7 +74,10 @@ public interface IKfd : IDisposable
     HsaStatus DestroyEvent(ulong handle);
     HsaStatus SetEvent(ulong handle);
     HsaStatus ResetEvent(ulong handle);
-    /// <summary>Success if signaled, WaitTimeout if not (as the thunk's hsaKmtQueryEventState).</summary>
+    /// <summary>
+    /// As the Linux thunk (libhsakmt events.c): SUCCESS for a live event whatever its state, INVALID_HANDLE for an
+    /// unknown one. The state itself is observable only through a 0 ms wait (WAIT_TIMEOUT when not signaled).
+    /// </summary>
     HsaStatus QueryEventState(ulong handle);
     /// <summary>Never blocks the caller's thread; completes with Success, WaitTimeout or an error.</summary>
     Task<HsaStatus> WaitOnMultipleEventsAsync(IReadOnlyList<ulong> handles, bool waitAll, uint milliseconds, CancellationToken ct);

@@ -30,6 +30,15 @@ public static unsafe class Mmap
         return new MappedRegion(address, length, release: null);
     }
 
+    /// <summary>Reserves <paramref name="length"/> bytes PROT_NONE where the kernel chooses (VA-only objects).</summary>
+    public static MappedRegion ReserveAnywhere(ulong length)
+    {
+        var p = mmap(null, (Tmds.Linux.size_t)length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            throw new LibcException("mmap(reserve anywhere)", errno);
+        return new MappedRegion((ulong)p, length, release: null);
+    }
+
     /// <summary>Puts fresh PROT_NONE reserved pages over [address, +length) (replacing whatever was there).</summary>
     public static void Rereserve(ulong address, ulong length)
     {

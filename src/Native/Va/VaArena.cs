@@ -97,10 +97,9 @@ public sealed class VaArena
     {
         allocation = default;
         if (!Range.Contains(address, Math.Max(size, 1))) return false;
-        var view = _allocated.GetViewBetween(new VaRange(Range.Start, 0), new VaRange(address, 0));
-        if (view.Count == 0) return false;
-        var a = view.Max;
-        if (!a.Contains(address, Math.Max(size, 1))) return false;
+        // View.Max is O(log n) (View.Count would walk the view); an empty view yields default (Size 0).
+        var a = _allocated.GetViewBetween(new VaRange(Range.Start, 0), new VaRange(address, 0)).Max;
+        if (a.Size == 0 || !a.Contains(address, Math.Max(size, 1))) return false;
         allocation = a;
         return true;
     }
@@ -108,8 +107,8 @@ public sealed class VaArena
     private VaRange? FloorFree(ulong address)
     {
         if (address < Range.Start) return null;
-        var view = _freeByAddress.GetViewBetween(new VaRange(Range.Start, 0), new VaRange(address, 0));
-        return view.Count == 0 ? null : view.Max;
+        var f = _freeByAddress.GetViewBetween(new VaRange(Range.Start, 0), new VaRange(address, 0)).Max;
+        return f.Size == 0 ? null : f;
     }
 
     private void Take(VaRange fragment, ulong start, ulong size)
