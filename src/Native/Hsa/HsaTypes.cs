@@ -90,7 +90,7 @@ public struct HsaClockCounters
 {
     public const int Size = 32;
     [FieldOffset(0)] public ulong GPUClockCounter;
-    [FieldOffset(0)] public ulong CPUClockCounter;
+    [FieldOffset(8)] public ulong CPUClockCounter;
     [FieldOffset(16)] public ulong SystemClockCounter;
     [FieldOffset(24)] public ulong SystemClockFrequencyHz;
 }
