@@ -7,13 +7,18 @@ namespace VhsaKmt.Transport.Tests.Layout;
 /// <summary>
 /// Which C type each C# wire struct models, read from the struct's XML doc (<c>/// &lt;summary&gt;C &lt;c&gt;struct X&lt;/c&gt;</c>)
 /// in the sources under src/, resolved to the runtime types of the Transport and Native assemblies.
+/// Structs in files named <c>GInit*.cs</c> model the older G-init guest revision, whose C types have the same
+/// names as G-new's, so they are indexed separately.
 /// </summary>
 internal static partial class CTypeIndex
 {
-    private static readonly Lazy<IReadOnlyDictionary<string, Type>> ByC = new(Build);
+    private static readonly Lazy<(IReadOnlyDictionary<string, Type> GNew, IReadOnlyDictionary<string, Type> GInit)> Maps = new(Build);
 
     /// <summary>C type name (as written in the doc, e.g. <c>struct virtio_gpu_ctrl_hdr</c> or <c>HsaEvent</c>) to CLR type.</summary>
-    public static IReadOnlyDictionary<string, Type> ByCName => ByC.Value;
+    public static IReadOnlyDictionary<string, Type> ByCName => Maps.Value.GNew;
+
+    /// <summary>The same for the G-init structs (src/**/GInit*.cs).</summary>
+    public static IReadOnlyDictionary<string, Type> GInitByCName => Maps.Value.GInit;
 
     public static string? CNameOf(Type t) => ByCName.FirstOrDefault(kv => kv.Value == t).Key;
 
@@ -27,16 +32,18 @@ internal static partial class CTypeIndex
     [GeneratedRegex(@"^(?:(?:struct|union)\s+)?\w+$")]
     private static partial Regex PlainCTypeRx();
 
-    private static IReadOnlyDictionary<string, Type> Build()
+    private static (IReadOnlyDictionary<string, Type>, IReadOnlyDictionary<string, Type>) Build()
     {
         var assemblies = new[] { typeof(VirtioGpuCtrlHdr).Assembly, typeof(HsaEvent).Assembly };
-        var map = new Dictionary<string, Type>(StringComparer.Ordinal);
+        var gnew = new Dictionary<string, Type>(StringComparer.Ordinal);
+        var ginit = new Dictionary<string, Type>(StringComparer.Ordinal);
         var dirs = new[] { "Transport", "Native" }.Select(d => Path.Combine(RepoLocator.SourceDir, d));
         foreach (var file in dirs.SelectMany(d => Directory.EnumerateFiles(d, "*.cs", SearchOption.AllDirectories)))
         {
             if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
                 continue;
             var text = File.ReadAllText(file);
+            var map = Path.GetFileName(file).StartsWith("GInit", StringComparison.Ordinal) ? ginit : gnew;
             var ns = NamespaceRx().Match(text);
             if (!ns.Success)
                 continue;
@@ -53,6 +60,6 @@ internal static partial class CTypeIndex
                 map[cName] = type;
             }
         }
-        return map;
+        return (gnew, ginit);
     }
 }

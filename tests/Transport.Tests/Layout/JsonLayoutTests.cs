@@ -46,6 +46,29 @@ public sealed class JsonLayoutTests
         Assert.True(checkedNames.Count >= 80, $"only {checkedNames.Count} C# structs map to gnew-h25.json types");
     }
 
+    [NeedsFact(Needs.SharedSpec)]
+    public void GInit_structs_match_ginit_h25_json()
+    {
+        Prerequisites.Require(Needs.SharedSpec);
+        // G-init differs from G-new in the MEMORY request (80 bytes: blob_id@64, type@72, res_id@76), its alloc
+        // args (24), the MEMORY response (24) and the QUEUE response (96). The structs that model it live in
+        // src/Transport/Hsakmt/GInit*.cs; until someone writes them there is nothing to compare (no rows, no failure).
+        var facts = LayoutFacts.GInit;
+        Assert.Equal(80, facts.Types["struct vhsakmt_ccmd_memory_req"].Size);
+        var errors = new List<string>();
+        foreach (var (cName, clr) in CTypeIndex.GInitByCName)
+        {
+            if (!facts.Types.TryGetValue(cName, out var c))
+            {
+                errors.Add($"{clr.FullName}: C type {cName} is not in ginit-h25.json");
+                continue;
+            }
+            var check = JsonLayout.Check(clr, c, "ginit-h25.json");
+            errors.AddRange(check.Errors.Select(e => $"{clr.FullName}: {e}"));
+        }
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
     public static TheoryData<string, string, string> Enums() => new()
     {
         { nameof(CcmdFamily), "vhsakmt_ccmd", "VHSAKMT_CCMD_" },
