@@ -64,7 +64,7 @@ public sealed class QemuEndToEndTests
 
         AssertAllStepsPassed(vm, report, "vm1-c1");
         Assert.Null(pattern);
-        AssertLoggedGuestCommands(minContexts: 1);
+        AssertLoggedGuestContexts(expected: 1);
         Assert.True(await daemon.IsAliveAsync());
     }
 
@@ -93,7 +93,7 @@ public sealed class QemuEndToEndTests
         var vas = new[] { ra.Find("vma-c1", "PASS", "alloc")!, rb.Find("vmb-c1", "PASS", "alloc")!, rb.Find("vmb-c2", "PASS", "alloc")! }
             .Select(l => l.HexValue("va")).ToList();
         Assert.Equal(3, vas.Distinct().Count());
-        AssertLoggedGuestCommands(minContexts: 3);
+        AssertLoggedGuestContexts(expected: 3);
         Assert.True(await daemon.IsAliveAsync());
     }
 
@@ -168,19 +168,28 @@ public sealed class QemuEndToEndTests
         Assert.Equal(0, vm.ExitCode);
     }
 
-    /// <summary>The daemon logged the guest's ccmds with their context: OPEN_KFD at least, from enough contexts.</summary>
-    private void AssertLoggedGuestCommands(int minContexts)
+    /// <summary>
+    /// The daemon logged the guest's contexts: one CTX_CREATE per client process, named after it (the
+    /// guest kernel sends the process name as debug_name), and their CTX_DESTROY when the clients exited.
+    /// Contexts are keyed by log source (the device actor's path) and CtxId: every VM numbers its own.
+    /// </summary>
+    private void AssertLoggedGuestContexts(int expected)
     {
-        var events = _fx.Log.Events;
-        var withCmd = events.Where(e => DaemonLogCapture.Property(e, "Cmd") is not null).ToList();
-        Assert.True(withCmd.Any(e => Normalise(DaemonLogCapture.Render(e)).Contains("OPENKFD", StringComparison.Ordinal)),
-            $"no daemon log event with a Cmd property mentions OPEN_KFD:\n{_fx.Log.Dump()}");
-        var contexts = withCmd
-            .Select(e => (Vm: DaemonLogCapture.Property(e, "VmId"), Ctx: DaemonLogCapture.Property(e, "CtxId")))
-            .Where(k => k.Ctx is not null)
+        var events = _fx.Log.Events.Where(e => DaemonLogCapture.Property(e, "CtxId") is not null).ToList();
+        var created = events
+            .Where(e => DaemonLogCapture.Property(e, "DebugName") is { } n && n.Contains("vhsakmt-guest", StringComparison.Ordinal))
+            .Select(Key)
             .Distinct()
+            .ToList();
+        Assert.True(created.Count == expected, $"daemon logged {created.Count} context creations by vhsakmt-guest, want {expected}:\n{_fx.Log.Dump()}");
+        var destroyed = events
+            .Where(e => e.MessageTemplate.Text.Contains("destroyed", StringComparison.Ordinal))
+            .Select(Key)
+            .Intersect(created)
             .Count();
-        Assert.True(contexts >= minContexts, $"daemon logged commands of {contexts} (VmId, CtxId) pairs, want >= {minContexts}:\n{_fx.Log.Dump()}");
+        Assert.True(destroyed == expected, $"daemon logged {destroyed} of the {expected} contexts destroyed:\n{_fx.Log.Dump()}");
+
+        static string Key(LogEvent e) => $"{DaemonLogCapture.Property(e, "SourceContext")}/{DaemonLogCapture.Property(e, "CtxId")}";
     }
 
     private static string Normalise(string s) => s.Replace("_", "", StringComparison.Ordinal).ToUpperInvariant();
