@@ -51,12 +51,14 @@ public static class DaemonHost
 
     private static async Task<int> RunSystemAsync(DaemonArguments args, DaemonConfiguration config, ILogger log, TextWriter stdout)
     {
+        using var systemd = SystemdNotifier.FromEnvironment(log);
         var system = ActorSystem.Create("vhsakmt", config.Config);
         var shutdown = CoordinatedShutdown.Get(system);
         using var startup = new CancellationTokenSource();
-        // A signal during start-up must abort the start, not wait for it.
-        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "cancel-daemon-startup", () =>
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "daemon-stopping", () =>
         {
+            systemd?.Notify("STOPPING=1");
+            // A signal during start-up must abort the start, not wait for it.
             startup.Cancel();
             return Task.FromResult(Akka.Done.Instance);
         });
@@ -86,6 +88,7 @@ public static class DaemonHost
             started.BackendName, started.BackendReason, started.GpuNodes, started.Listening);
         await stdout.WriteLineAsync(StartupLine.Format(started, args.SocketPath));
         await stdout.FlushAsync();
+        systemd?.Notify($"READY=1\nSTATUS=listening on {started.Listening}, backend {started.BackendName}");
 
         // If the service's top actor stops on its own, the daemon has nothing left to serve.
         _ = started.Supervisor.WatchAsync().ContinueWith(_ =>

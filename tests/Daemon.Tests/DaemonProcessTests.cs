@@ -88,6 +88,21 @@ public sealed class DaemonProcessTests : IDisposable
         StopIfRunning(daemon);
     }
 
+    [Fact]
+    public void UnderJournaldLinesCarryThePriorityAndNoTimestamp()
+    {
+        var conf = Path.Combine(_dir, "user.conf");
+        File.WriteAllText(conf, "vhsakmt.no-such-key = 1");
+        using var daemon = DaemonProcess.Start(
+            ["--socket-path", Path.Combine(_dir, "s.sock"), "--backend", "simulated", "--config", conf],
+            new Dictionary<string, string?> { ["JOURNAL_STREAM"] = "8:1234" });
+
+        var line = daemon.WaitForStderr(l => l.Contains("unknown configuration key"), Wait);
+        Assert.StartsWith("<4>vhsakmtd: Ignoring 1 unknown configuration key(s)", line);
+        Assert.Contains("\"vhsakmt.no-such-key\"", line);
+        StopIfRunning(daemon);
+    }
+
     [ServiceTheory]
     [InlineData(DaemonProcess.SIGTERM)]
     [InlineData(DaemonProcess.SIGINT)]
@@ -106,6 +121,25 @@ public sealed class DaemonProcessTests : IDisposable
         daemon.Signal(signal);
         Assert.Equal(0, daemon.WaitForExit(Wait));
         Assert.False(File.Exists(socket), "socket file left behind");
+    }
+
+    [ServiceFact]
+    public void UnderSystemdItNotifiesReadyThenStopping()
+    {
+        var notify = Path.Combine(_dir, "notify");
+        using var systemd = SystemdNotifierTests.Listen(notify);
+        using var daemon = DaemonProcess.Start(
+            ["--socket-path", Path.Combine(_dir, "vhsakmt.sock"), "--backend", "simulated"],
+            new Dictionary<string, string?> { [SystemdNotifier.EnvironmentVariable] = notify, ["JOURNAL_STREAM"] = "8:1234" });
+
+        var ready = SystemdNotifierTests.Receive(systemd);
+        Assert.StartsWith("READY=1\nSTATUS=listening on ", ready);
+        // Journal mode: no timestamps, lines start with the sd-daemon priority.
+        Assert.Contains(daemon.StderrLines, l => l.StartsWith("<6>", StringComparison.Ordinal));
+
+        daemon.Signal(DaemonProcess.SIGTERM);
+        Assert.Equal("STOPPING=1", SystemdNotifierTests.Receive(systemd));
+        Assert.Equal(0, daemon.WaitForExit(Wait));
     }
 
     private static void StopIfRunning(DaemonProcess daemon)
