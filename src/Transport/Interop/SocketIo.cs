@@ -11,6 +11,13 @@ public static class SocketIo
     /// <summary>Most fds one message may carry (vhost-user: 8 memory regions).</summary>
     public const int MaxFds = 8;
 
+    // The glibc x86-64/arm64 cmsghdr: size_t len, int level, int type = 16 bytes, data 8-aligned.
+    // Computed here because Tmds.LibC 0.5's CMSG_LEN pads the data (CMSG_LEN(4) == 24), which makes the
+    // kernel read a second, bogus fd from the padding.
+    private const int CmsgHeaderSize = 16;
+
+    private static int ControlSpace(int fdCount) => (CmsgHeaderSize + sizeof(int) * fdCount + 7) & ~7;
+
     /// <summary>Send all of <paramref name="data"/>; <paramref name="fds"/> ride on the first chunk. False: peer gone.</summary>
     public static unsafe bool SendAll(FdHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<SafeHandleRef> fds)
     {
@@ -19,7 +26,7 @@ public static class SocketIo
         socket.DangerousAddRef(ref added);
         try
         {
-            int controlLen = fds.Length > 0 ? LibC.CMSG_SPACE(sizeof(int) * fds.Length) : 0;
+            int controlLen = fds.Length > 0 ? ControlSpace(fds.Length) : 0;
             byte* control = stackalloc byte[Math.Max(controlLen, 1)];
             int sent = 0;
             fixed (byte* p = data)
@@ -33,11 +40,11 @@ public static class SocketIo
                         new Span<byte>(control, controlLen).Clear();
                         msg.msg_control = control;
                         msg.msg_controllen = controlLen;
-                        cmsghdr* cmsg = LibC.CMSG_FIRSTHDR(&msg);
+                        var cmsg = (cmsghdr*)control;
                         cmsg->cmsg_level = LibC.SOL_SOCKET;
                         cmsg->cmsg_type = LibC.SCM_RIGHTS;
-                        cmsg->cmsg_len = LibC.CMSG_LEN(sizeof(int) * fds.Length);
-                        int* fdArea = (int*)LibC.CMSG_DATA(cmsg);
+                        cmsg->cmsg_len = CmsgHeaderSize + sizeof(int) * fds.Length;
+                        int* fdArea = (int*)(control + CmsgHeaderSize);
                         for (int i = 0; i < fds.Length; i++) fdArea[i] = fds[i].Fd;
                     }
                     long n = LibC.sendmsg(socket.Fd, &msg, LibC.MSG_NOSIGNAL);
@@ -70,7 +77,7 @@ public static class SocketIo
         socket.DangerousAddRef(ref added);
         try
         {
-            int controlLen = LibC.CMSG_SPACE(sizeof(int) * MaxFds);
+            int controlLen = ControlSpace(MaxFds);
             byte* control = stackalloc byte[controlLen];
             int got = 0;
             fixed (byte* p = buffer)
@@ -108,12 +115,24 @@ public static class SocketIo
 
     private static unsafe void AdoptFds(msghdr* msg, List<FdHandle> receivedFds)
     {
-        for (cmsghdr* cmsg = LibC.CMSG_FIRSTHDR(msg); cmsg != null; cmsg = LibC.CMSG_NXTHDR(msg, cmsg))
+        // Walk the control area by hand with explicit bounds (cmsghdr: u64 len, i32 level, i32 type; data
+        // 8-aligned), so a malformed length can never make us adopt numbers that are not received fds.
+        byte* control = (byte*)msg->msg_control;
+        long controlLen = (long)(uint)msg->msg_controllen;
+        int headerLen = CmsgHeaderSize;
+        long offset = 0;
+        while (control != null && offset + headerLen <= controlLen)
         {
-            if (cmsg->cmsg_level != LibC.SOL_SOCKET || cmsg->cmsg_type != LibC.SCM_RIGHTS) continue;
-            int count = ((int)cmsg->cmsg_len - LibC.CMSG_LEN(0)) / sizeof(int);
-            int* fdArea = (int*)LibC.CMSG_DATA(cmsg);
-            for (int i = 0; i < count; i++) receivedFds.Add(FdHandle.Adopt(fdArea[i]));
+            var cmsg = (cmsghdr*)(control + offset);
+            long len = (long)(uint)cmsg->cmsg_len;
+            if (len < headerLen || offset + len > controlLen) break;
+            if (cmsg->cmsg_level == LibC.SOL_SOCKET && cmsg->cmsg_type == LibC.SCM_RIGHTS)
+            {
+                int count = (int)((len - headerLen) / sizeof(int));
+                int* fdArea = (int*)(control + offset + headerLen);
+                for (int i = 0; i < count; i++) receivedFds.Add(FdHandle.Adopt(fdArea[i]));
+            }
+            offset += (len + 7) & ~7L;
         }
     }
 }

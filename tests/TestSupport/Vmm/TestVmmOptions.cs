@@ -41,6 +41,12 @@ public sealed record TestVmmOptions
     /// <summary>Guest-physical base at which the host-visible window (shm id 1) appears in the guest.</summary>
     public ulong HostVisibleGuestPhysAddr { get; init; } = 0x8_0000_0000;
 
+    /// <summary>
+    /// Set NEED_REPLY on every request once REPLY_ACK is negotiated, and throw on a failed ack, so a test sees
+    /// each request's effect when the call returns (QEMU does not always wait; use SendRaw to send without).
+    /// </summary>
+    public bool AckEveryRequest { get; init; } = true;
+
     /// <summary>Bound on every wait for the back-end.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 
