@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Akka.Actor;
 using Serilog;
 using VhsaKmt.Actors.Messages;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Hsakmt;
 using VhsaKmt.Transport.Virtio;
 using VhsaKmt.Transport.VirtioGpu;
@@ -268,7 +269,7 @@ public sealed class DeviceActor : UntypedActor
         var c = pending.Command;
         var resource = new DeviceResource(c.ResourceId, ResourceKind.Blob, c.Header.CtxId, c.Size) { MapInfo = b.MapInfo, GuestBacking = c.Entries };
         if (b.Backing is { } backing)
-            resource.SetBacking(BackingFd.Duplicate(backing.Fd), backing.FdOffset, backing.Length);
+            resource.SetBacking(FileDescriptors.Duplicate(backing.Fd), backing.FdOffset, backing.Length);
         _resources[c.ResourceId] = resource;
         ReplyOk(pending.Op);
         EndBusy();
