@@ -11,6 +11,7 @@ namespace VhsaKmt.Native.Hsa;
 [InlineArray(20)] public struct Bytesx20 { private byte _e0; }
 [InlineArray(64)] public struct Bytesx64 { private byte _e0; }
 [InlineArray(2)] public struct U32x2 { private uint _e0; }
+[InlineArray(3)] public struct U32x3 { private uint _e0; }
 [InlineArray(4)] public struct U32x4 { private uint _e0; }
 [InlineArray(7)] public struct U32x7 { private uint _e0; }
 [InlineArray(8)] public struct U32x8 { private uint _e0; }
