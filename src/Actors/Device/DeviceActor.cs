@@ -561,7 +561,9 @@ public sealed class DeviceActor : UntypedActor
         }
         _contexts.Clear();
 
-        bool channelUsable = reason != DeviceResetReason.Disconnect && _host?.BackendChannel is not null
+        // Disconnect and protocol errors close the connection: nothing left to answer or unmap, the actor stops.
+        bool final = reason is DeviceResetReason.Disconnect or DeviceResetReason.ProtocolError;
+        bool channelUsable = !final && _host?.BackendChannel is not null
                              && (_host.AckedProtocolFeatures & ProtocolFeatureShmem) != 0;
         foreach (var r in _resources.Values)
         {
@@ -572,7 +574,7 @@ public sealed class DeviceActor : UntypedActor
         }
         _resources.Clear();
 
-        if (reason != DeviceResetReason.Disconnect) return;
+        if (!final) return;
         _stopping = true;
         _host = null;
         if (_dying.Count == 0) StopNow();
