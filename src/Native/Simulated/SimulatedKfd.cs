@@ -29,7 +29,7 @@ public sealed class SimulatedKfd : IKfd
     private readonly HashSet<uint> _spmOwners = new();
     private int _xnack;
     private int _runtimeEnabled;
-    private bool _disposed;
+    private volatile bool _disposed;
 
     /// <param name="va">Where FixedAddress allocations and the KFD's own pages go; without it FixedAddress is refused.</param>
     public SimulatedKfd(SimulatedKfdOptions? options = null, VaManager? va = null, TimeProvider? time = null, ILogger? log = null)
@@ -49,6 +49,7 @@ public sealed class SimulatedKfd : IKfd
     }
 
     public string Name => "simulated";
+    private bool Closed => _disposed;
     public KfdCounters Counters { get; } = new();
     public int NodeCount => _nodes.Length;
 
@@ -65,18 +66,21 @@ public sealed class SimulatedKfd : IKfd
 
     public HsaStatus GetVersion(out HsaVersionInfo v)
     {
+        if (Closed) { v = default; return HsaStatus.KernelIoChannelNotOpened; }
         v = new HsaVersionInfo { KernelInterfaceMajorVersion = _options.KfdMajorVersion, KernelInterfaceMinorVersion = _options.KfdMinorVersion };
         return HsaStatus.Success;
     }
 
     public HsaStatus AcquireSystemProperties(out HsaSystemProperties p)
     {
+        if (Closed) { p = default; return HsaStatus.KernelIoChannelNotOpened; }
         p = new HsaSystemProperties { NumNodes = (uint)_nodes.Length };
         return HsaStatus.Success;
     }
 
     public HsaStatus GetNodeProperties(uint node, out HsaNodeProperties p)
     {
+        if (Closed) { p = default; return HsaStatus.KernelIoChannelNotOpened; }
         p = default;
         if (node >= _nodes.Length) return HsaStatus.InvalidNodeUnit;
         p = _nodes[node].Properties;
@@ -85,6 +89,7 @@ public sealed class SimulatedKfd : IKfd
 
     public HsaStatus GetNodeMemoryProperties(uint node, Span<HsaMemoryProperties> banks)
     {
+        if (Closed) { return HsaStatus.KernelIoChannelNotOpened; }
         if (node >= _nodes.Length) return HsaStatus.InvalidParameter;
         banks.Clear();
         var src = _nodes[node].Banks;
@@ -94,6 +99,7 @@ public sealed class SimulatedKfd : IKfd
 
     public HsaStatus GetNodeCacheProperties(uint node, uint processorId, Span<HsaCacheProperties> caches)
     {
+        if (Closed) { return HsaStatus.KernelIoChannelNotOpened; }
         if (node >= _nodes.Length || caches.Length > _nodes[node].Caches.Length) return HsaStatus.InvalidParameter;
         _nodes[node].Caches.AsSpan(0, caches.Length).CopyTo(caches);
         return HsaStatus.Success;
@@ -101,6 +107,7 @@ public sealed class SimulatedKfd : IKfd
 
     public HsaStatus GetNodeIoLinkProperties(uint node, Span<HsaIoLinkProperties> links)
     {
+        if (Closed) { return HsaStatus.KernelIoChannelNotOpened; }
         if (node >= _nodes.Length || links.Length > _nodes[node].IoLinks.Length) return HsaStatus.InvalidParameter;
         _nodes[node].IoLinks.AsSpan(0, links.Length).CopyTo(links);
         return HsaStatus.Success;
@@ -114,6 +121,7 @@ public sealed class SimulatedKfd : IKfd
 
     public HsaStatus SetXnackMode(int mode)
     {
+        if (Closed) { return HsaStatus.KernelIoChannelNotOpened; }
         var enable = mode != 0;
         lock (_lock)
         {
@@ -127,6 +135,7 @@ public sealed class SimulatedKfd : IKfd
 
     public HsaStatus RuntimeEnable(bool setupTtmp)
     {
+        if (Closed) { return HsaStatus.KernelIoChannelNotOpened; }
         Interlocked.Increment(ref _runtimeEnabled);
         return HsaStatus.Success;
     }
@@ -143,6 +152,7 @@ public sealed class SimulatedKfd : IKfd
 
     public HsaStatus GetClockCounters(uint node, out HsaClockCounters c)
     {
+        if (Closed) { c = default; return HsaStatus.KernelIoChannelNotOpened; }
         c = default;
         if (node >= _nodes.Length) return HsaStatus.InvalidNodeUnit;
         // Stopwatch is CLOCK_MONOTONIC in ns on Linux; the GPU timestamp runs at 100 MHz (amdgpu gpu_counter_freq).
@@ -180,6 +190,7 @@ public sealed class SimulatedKfd : IKfd
 
     public HsaStatus GetAmdgpuGpuInfo(uint node, out AmdgpuGpuInfo info)
     {
+        if (Closed) { info = default; return HsaStatus.KernelIoChannelNotOpened; }
         info = default;
         if (node >= _nodes.Length) return HsaStatus.InvalidNodeUnit;
         if (!_nodes[node].IsGpu) return HsaStatus.InvalidParameter;
