@@ -114,21 +114,23 @@ public sealed partial class TestVmm : IDisposable
 
     /// <summary>
     /// Send a request and, if <paramref name="needReply"/> or it always has one, return its reply. With
-    /// <see cref="TestVmmOptions.AckEveryRequest"/> (default) and REPLY_ACK negotiated, every request waits
-    /// for its ack and a non-zero status throws.
+    /// <see cref="TestVmmOptions.AckEveryRequest"/> (default) and REPLY_ACK negotiated, every other request
+    /// also waits for its ack, and a non-zero status throws (with an explicit <paramref name="needReply"/>
+    /// the status is returned instead).
     /// </summary>
     public VhostUserReply? Request(VhostUserRequest request, ReadOnlySpan<byte> payload = default, IReadOnlyList<SafeHandle>? fds = null, bool needReply = false)
     {
         lock (_frontEnd)
         {
             // With REPLY_ACK every request can be made synchronous: the test then sees its effect at once.
-            needReply |= !HasReply(request) && Options.AckEveryRequest
+            bool autoAck = !needReply && !HasReply(request) && Options.AckEveryRequest
                 && (AckedProtocolFeatures & (ulong)VhostUserProtocolFeatures.ReplyAck) != 0;
+            needReply |= autoAck;
             if (!SendLocked((uint)request, needReply ? VhostUserHeader.NeedReplyFlag : 0, payload, fds))
                 throw new IOException($"back-end closed the connection before {request}");
             if (!needReply && !HasReply(request)) return null;
             var reply = ReadReplyLocked((uint)request);
-            if (!HasReply(request) && reply.U64 != 0 && Options.AckEveryRequest)
+            if (autoAck && reply.U64 != 0)
                 throw new InvalidOperationException($"{request} failed with status {reply.U64}");
             return reply;
         }
