@@ -126,6 +126,52 @@ public abstract class ContextTestBase : TestKit, IDisposable
         return (ctx.Guest.SlotRet(off), off);
     }
 
+    protected const uint HostAccess = 1u << 6, NonPaged = 1u << 0, NoAddress = 1u << 18, Scratch = 1u << 9;
+
+    /// <summary>MEMORY ALLOC; returns (ret, memory_handle).</summary>
+    protected (int Ret, ulong Va) TryAlloc(TestContext ctx, ulong blobId, ulong size, uint flags = HostAccess, uint node = 0, ulong alignment = 0)
+    {
+        var req = new CcmdMemoryReq { type = (uint)MemoryType.Alloc, blob_id = blobId };
+        req.alloc_args = new MemoryReqAllocArgs { PreferredNode = node, MemFlags = new VhsaKmt.Native.Hsa.HsaMemFlags(flags), SizeInBytes = size, Alignment = alignment };
+        var (ret, off) = Run(ctx, req, CcmdFamily.Memory, CcmdMemoryRsp.Size);
+        return (ret, ret == 0 ? ctx.Guest.Response<CcmdMemoryRsp>(off).memory_handle : 0);
+    }
+
+    /// <summary>ALLOC + CREATE_BLOB (bound to <paramref name="resId"/>); returns the VA.</summary>
+    protected ulong AllocBound(TestContext ctx, ulong blobId, uint resId, ulong size, uint flags = HostAccess, uint node = 0, bool mappable = false)
+    {
+        var (ret, va) = TryAlloc(ctx, blobId, size, flags, node);
+        Assert.Equal(0, ret);
+        Assert.IsType<BlobCreated>(CreateBlob(ctx, resId, blobId, mappable ? 1u : 0u, size));
+        return va;
+    }
+
+    /// <summary>EVENT CREATE + CREATE_BLOB; returns the opaque event handle.</summary>
+    protected ulong EventBound(TestContext ctx, ulong blobId, uint resId)
+    {
+        var req = new CcmdEventReq { type = (uint)EventType.Create, blob_id = blobId };
+        req.create_args.EventDesc.NodeId = 1;
+        var (ret, off) = Run(ctx, req, CcmdFamily.Event, CcmdEventRsp.Size);
+        Assert.Equal(0, ret);
+        Assert.IsType<BlobCreated>(CreateBlob(ctx, resId, blobId, 0, 4096));
+        return ctx.Guest.Response<CcmdEventRsp>(off).vevent.event_handle;
+    }
+
+    /// <summary>QUEUE CREATE (AQL: ring at <paramref name="ring"/>, r/w pointers in <paramref name="rwVa"/>).</summary>
+    protected (int Ret, CcmdQueueRsp Rsp) TryCreateQueue(TestContext ctx, ulong blobId, uint ringResId, ulong ring, ulong ringSize, uint rwResId, ulong rwVa,
+        ulong doorbellBlob = 0, uint type = 21, ulong eventHandle = 0, ulong rwBlob = 0)
+    {
+        var req = new CcmdQueueReq { type = (uint)QueueType.Create, blob_id = blobId, queue_mem_res_id = ringResId, res_id = rwResId, doorbell_blob_id = doorbellBlob, rw_ptr_blob_id = rwBlob };
+        req.create_queue_args = new QueueReqCreate
+        {
+            NodeId = 1, Type = type, QueuePercentage = 100, Priority = 0, SdmaEngineId = 0xFFFF_FFFF,
+            QueueAddress = ring, QueueSizeInBytes = ringSize, Event = eventHandle,
+            Queue_write_ptr_aql = rwVa + 0x38, Queue_read_ptr_aql = rwVa + 0x80,
+        };
+        var (ret, off) = Run(ctx, req, CcmdFamily.Queue, CcmdQueueRsp.Size);
+        return (ret, ctx.Guest.Response<CcmdQueueRsp>(off));
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
