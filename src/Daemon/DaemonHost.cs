@@ -60,6 +60,7 @@ public static class DaemonHost
             systemd?.Notify("STOPPING=1");
             // A signal during start-up must abort the start, not wait for it.
             startup.Cancel();
+            StartShutdownWatchdog(system, log);
             return Task.FromResult(Akka.Done.Instance);
         });
         using var signals = new SignalShutdown(system, log);
@@ -102,6 +103,18 @@ public static class DaemonHost
 
         return await WaitForTerminationAsync(system, log);
     }
+
+    /// <summary>Every CoordinatedShutdown phase has its own timeout; this bounds the whole, so a wedged
+    /// teardown cannot keep a stopping daemon (and its socket) around forever.</summary>
+    private static void StartShutdownWatchdog(ActorSystem system, ILogger log)
+        => _ = Task.Delay(ShutdownLimit).ContinueWith(_ =>
+        {
+            if (system.WhenTerminated.IsCompleted)
+                return;
+            log.Fatal("Shutdown did not finish within {Limit}; exiting", ShutdownLimit);
+            Log.CloseAndFlush();
+            Environment.Exit(1);
+        }, TaskScheduler.Default);
 
     private static async Task<int> WaitForTerminationAsync(ActorSystem system, ILogger log)
     {
