@@ -9,12 +9,18 @@ internal sealed class RangeIndex<T> where T : class
     public int Count => _items.Count;
     public IEnumerable<T> Values => _items.Values.Select(v => v.Value);
 
+    /// <summary>True if [start, +size) intersects an existing entry.</summary>
+    public bool Overlaps(ulong start, ulong size)
+    {
+        if (FindContaining(start) is not null) return true;
+        var next = _starts.GetViewBetween(start, ulong.MaxValue).Min; // Min/Max of a view are O(log n); Count is not
+        return _items.ContainsKey(next) && next - start < size;
+    }
+
     /// <summary>False if [start, +size) intersects an existing entry.</summary>
     public bool TryAdd(ulong start, ulong size, T value)
     {
-        if (FindContaining(start) is not null) return false;
-        var next = _starts.GetViewBetween(start, ulong.MaxValue).Min; // Min/Max of a view are O(log n); Count is not
-        if (_items.ContainsKey(next) && next < start + size) return false;
+        if (Overlaps(start, size)) return false;
         _starts.Add(start);
         _items.Add(start, (size, value));
         return true;

@@ -66,7 +66,17 @@ internal sealed class SimulatedEvents : IDisposable
             var slot = -1;
             if (hasSlot)
             {
-                if (!EnsurePage()) return HsaStatus.NoMemory;
+                try
+                {
+                    if (!EnsurePage()) return HsaStatus.NoMemory;
+                }
+                catch (LibcException ex)
+                {
+                    _log.Warning("CreateEvent: event page: {Error}", ex.Message);
+                    _pageFile?.Dispose();
+                    _pageFile = null;
+                    return HsaStatus.NoMemory;
+                }
                 slot = Array.IndexOf(_slotUsed, false);
                 if (slot < 0) return HsaStatus.Error;
                 _slotUsed[slot] = true;

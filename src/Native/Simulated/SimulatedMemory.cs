@@ -72,8 +72,7 @@ internal sealed class SimulatedMemory : IDisposable
         {
             if (_disposed) return HsaStatus.KernelIoChannelNotOpened;
             if (charge > _nodes[bank].Banks[0].SizeInBytes - _used[bank]) return HsaStatus.NoMemory;
-            if (fixedAddress && (_byAddress.FindContaining(address) is not null || _byAddress.FindContaining(address + size - 1) is not null))
-                return HsaStatus.NoMemory;
+            if (fixedAddress && _byAddress.Overlaps(address, size)) return HsaStatus.NoMemory;
 
             Memfd? file = null;
             MappedRegion? cpu = null;
@@ -116,8 +115,10 @@ internal sealed class SimulatedMemory : IDisposable
                 address = va;
                 return HsaStatus.Success;
             }
-            catch (LibcException e) when (e.Errno == Errno.ENOMEM)
+            catch (LibcException e)
             {
+                // Out of memory, fds or map count: the KFD's answer is NO_MEMORY, not a crash.
+                _log.Warning("AllocMemory node {Node} size {Size:x}: {Error}", node, size, e.Message);
                 cpu?.Dispose();
                 file?.Dispose();
                 if (cpu is null && backing is not null) _va!.Unback(backing);
@@ -298,18 +299,31 @@ internal sealed class SimulatedMemory : IDisposable
     {
         address = 0;
         size = 0;
-        var dup = FileDescriptors.Duplicate(sourceFile);
+        SafeFileHandle? dup = null;
         MappedRegion cpu;
-        if (placeVa is not null)
+        VaBacking? backing = null;
+        try
         {
-            var va = placeVa(length);
-            var backing = va == 0 || _va is null ? null : _va.TryBack(va, length);
-            if (backing is null) { dup.Dispose(); return HsaStatus.NoMemory; }
-            cpu = Mmap.MapSharedFixed(dup, fileOffset, va, length, (_, _) => _va!.Unback(backing));
+            dup = FileDescriptors.Duplicate(sourceFile);
+            if (placeVa is not null)
+            {
+                var va = placeVa(length);
+                backing = va == 0 || _va is null ? null : _va.TryBack(va, length);
+                if (backing is null) { dup.Dispose(); return HsaStatus.NoMemory; }
+                var b = backing;
+                cpu = Mmap.MapSharedFixed(dup, fileOffset, va, length, (_, _) => _va!.Unback(b));
+            }
+            else
+            {
+                cpu = Mmap.MapShared(dup, fileOffset, length);
+            }
         }
-        else
+        catch (LibcException e)
         {
-            cpu = Mmap.MapShared(dup, fileOffset, length);
+            _log.Warning("Import of {Size:x} bytes: {Error}", length, e.Message);
+            if (backing is not null) _va!.Unback(backing);
+            dup?.Dispose();
+            return HsaStatus.NoMemory;
         }
         var obj = new SimulatedMemoryObject
         {

@@ -73,18 +73,33 @@ internal sealed class SimulatedQueues : IDisposable
         {
             if (_disposed) return HsaStatus.KernelIoChannelNotOpened;
             if (_queues.Count >= _maxQueues) return HsaStatus.OutOfResources;
-            var page = DoorbellPageFor(a.NodeId, gpu);
-            if (page is null) return HsaStatus.NoMemory;
-            var slot = Array.IndexOf(page.SlotUsed, false);
-            if (slot < 0) return HsaStatus.OutOfResources;
-
             Memfd? rwFile = null;
             MappedRegion? rw = null;
-            if (!aql)
+            DoorbellPage? page;
+            try
             {
-                rwFile = Memfd.Create("vhsakmt-kfd-rwptr", (ulong)Environment.SystemPageSize);
-                rw = _window.Map(rwFile);
-                if (rw is null) { rwFile.Dispose(); return HsaStatus.NoMemory; }
+                page = DoorbellPageFor(a.NodeId, gpu);
+                if (page is null) return HsaStatus.NoMemory;
+                if (!aql)
+                {
+                    rwFile = Memfd.Create("vhsakmt-kfd-rwptr", (ulong)Environment.SystemPageSize);
+                    rw = _window.Map(rwFile);
+                    if (rw is null) { rwFile.Dispose(); return HsaStatus.NoMemory; }
+                }
+            }
+            catch (LibcException e)
+            {
+                _log.Warning("CreateQueue node {Node}: {Error}", a.NodeId, e.Message);
+                rw?.Dispose();
+                rwFile?.Dispose();
+                return HsaStatus.NoMemory;
+            }
+            var slot = Array.IndexOf(page.SlotUsed, false);
+            if (slot < 0)
+            {
+                rw?.Dispose();
+                rwFile?.Dispose();
+                return HsaStatus.OutOfResources;
             }
             page.SlotUsed[slot] = true;
             var q = new SimQueue
@@ -211,7 +226,16 @@ internal sealed class SimulatedQueues : IDisposable
     {
         if (_doorbells.TryGetValue(node, out var page)) return page;
         var file = Memfd.Create($"vhsakmt-kfd-doorbell-{node}", gpu.DoorbellPageBytes);
-        var region = _window.Map(file);
+        MappedRegion? region;
+        try
+        {
+            region = _window.Map(file);
+        }
+        catch (LibcException)
+        {
+            file.Dispose();
+            throw;
+        }
         if (region is null) { file.Dispose(); return null; }
         page = new DoorbellPage(file, region, new bool[gpu.DoorbellPageBytes / 8]);
         _doorbells.Add(node, page);

@@ -76,6 +76,18 @@ public class SimulatedMemoryTests
     }
 
     [Fact]
+    public void Fixed_allocation_spanning_a_smaller_page_less_object_is_no_memory_not_an_exception()
+    {
+        using var f = new SimulatedFixture();
+        var scratch = f.Slice.ScratchRange(0)!.Value;
+        var inner = scratch.Start + MiB;
+        Assert.Equal(HsaStatus.Success, f.Kfd.AllocMemory(1, MiB, new HsaMemFlags(HsaMemFlags.FixedAddress | HsaMemFlags.Scratch), ref inner));
+        var outer = scratch.Start;
+        Assert.Equal(HsaStatus.NoMemory, f.Kfd.AllocMemory(1, 4 * MiB, new HsaMemFlags(HsaMemFlags.FixedAddress | HsaMemFlags.Scratch), ref outer));
+        Assert.Equal(1, f.Kfd.Counters.Allocations);
+    }
+
+    [Fact]
     public void Vram_is_accounted_and_exhaustion_is_no_memory()
     {
         var options = new VhsaKmt.Native.Simulated.SimulatedKfdOptions { Gpus = [new() { VramBytes = 4 * MiB }] };
