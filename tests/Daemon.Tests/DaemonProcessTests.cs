@@ -103,6 +103,27 @@ public sealed class DaemonProcessTests : IDisposable
         StopIfRunning(daemon);
     }
 
+    [ServiceFact]
+    public void SocketThatCannotBeBoundExitsOneAndSaysWhy()
+    {
+        var socket = Path.Combine(_dir, "no-such-dir", "vhsakmt.sock");
+        using var daemon = DaemonProcess.Start(["--socket-path", socket, "--backend", "simulated"]);
+        Assert.Equal(1, daemon.WaitForExit(Wait));
+        Assert.Empty(daemon.StdoutLines);
+        Assert.Contains(daemon.StderrLines, l => l.Contains("FTL vhsakmtd: Service failed to start") && l.Contains("bind"));
+    }
+
+    [ServiceFact]
+    public void ForcedHsakmtBackendWithoutAKfdExitsOne()
+    {
+        if (File.Exists("/dev/kfd"))
+            return; // a real GPU host: the forced backend is usable here, nothing to refuse
+        using var daemon = DaemonProcess.Start(["--socket-path", Path.Combine(_dir, "s.sock"), "--backend", "hsakmt"]);
+        Assert.Equal(1, daemon.WaitForExit(Wait));
+        Assert.Contains(daemon.StderrLines, l => l.Contains("Service failed to start") && l.Contains("/dev/kfd"));
+        Assert.False(File.Exists(Path.Combine(_dir, "s.sock")));
+    }
+
     [ServiceTheory]
     [InlineData(DaemonProcess.SIGTERM)]
     [InlineData(DaemonProcess.SIGINT)]
