@@ -40,7 +40,14 @@ public sealed partial class TestVmm : IDisposable
     public static TestVmm Connect(string socketPath, TestVmmOptions? options = null)
     {
         options ??= new TestVmmOptions();
-        var vmm = new TestVmm(UnixSocket.Connect(socketPath), options);
+        return FromSocket(UnixSocket.Connect(socketPath), options);
+    }
+
+    /// <summary>Play the front-end on an already-connected socket (owned from now on), e.g. one end of a socketpair.</summary>
+    public static TestVmm FromSocket(FdHandle socket, TestVmmOptions? options = null)
+    {
+        options ??= new TestVmmOptions();
+        var vmm = new TestVmm(socket, options);
         try
         {
             if (options.Handshake)
@@ -105,6 +112,12 @@ public sealed partial class TestVmm : IDisposable
     public UsedChain WaitUsed(int queue, TimeSpan? timeout = null) => _rings[queue].WaitUsed(timeout ?? Options.Timeout);
 
     // ---- raw protocol ----
+
+    /// <summary>Send bytes as they are (a malformed header, a torn message).</summary>
+    public bool SendRawBytes(ReadOnlySpan<byte> bytes)
+    {
+        lock (_frontEnd) return SocketIo.SendAll(_socket, bytes, []);
+    }
 
     /// <summary>Send one message; nothing is read back.</summary>
     public bool SendRaw(uint request, uint flags, ReadOnlySpan<byte> payload, IReadOnlyList<SafeHandle>? fds = null)
