@@ -39,9 +39,9 @@ public static class KfdBackendSelector
     private static KfdFactory Simulated(KfdOptions options) =>
         (va, time, log) => new SimulatedKfd(options.Simulated, va, time, log);
 
-    private static KfdFactory LibHsaKmt(LibHsaKmtProbe probe) => (_, _, log) =>
+    private static KfdFactory LibHsaKmt(LibHsaKmtProbe probe) => (va, _, log) =>
     {
-        var status = LibHsaKmtKfd.TryOpen(probe, log, out var kfd);
+        var status = LibHsaKmtKfd.TryOpen(probe, log, out var kfd, va);
         return kfd ?? throw new InvalidOperationException($"hsaKmtOpenKFD failed: {status}");
     };
 }

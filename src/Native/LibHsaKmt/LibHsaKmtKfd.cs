@@ -5,6 +5,7 @@ using VhsaKmt.Native.Drm;
 using VhsaKmt.Native.Hsa;
 using VhsaKmt.Native.Interop;
 using VhsaKmt.Native.LibHsaKmt.Abi;
+using VhsaKmt.Native.Va;
 using static VhsaKmt.Native.LibHsaKmt.HsaKmtNative;
 
 namespace VhsaKmt.Native.LibHsaKmt;
@@ -27,12 +28,15 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
     private readonly Dictionary<ulong, ulong> _queues = new();
     private readonly Dictionary<string, SafeFileHandle> _backingFiles = new();
     private readonly HashSet<ulong> _allocations = new(), _registrations = new();
+    private readonly Dictionary<ulong, VaBacking> _unreserved = new();
+    private readonly VaManager? _va;
     private ulong _nextHandle;
     private bool _disposed;
 
-    private LibHsaKmtKfd(LibHsaKmtProbe probe, ILogger log)
+    private LibHsaKmtKfd(LibHsaKmtProbe probe, VaManager? va, ILogger log)
     {
         _probe = probe;
+        _va = va;
         _log = log;
     }
 
@@ -44,7 +48,9 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
     /// hsaKmtOpenKFD through the gate. Returns the thunk's status (KERNEL_IO_CHANNEL_NOT_OPENED without /dev/kfd);
     /// <paramref name="kfd"/> is set only on success. Throws only if the library itself cannot be loaded.
     /// </summary>
-    public static HsaStatus TryOpen(LibHsaKmtProbe probe, ILogger? log, out LibHsaKmtKfd? kfd)
+    /// <param name="va">The reserved device VA area: FixedAddress allocations inside it are unreserved just before the
+    /// thunk maps them and re-reserved after they are freed (PROTOCOL.md §6.3 host reservation discipline).</param>
+    public static HsaStatus TryOpen(LibHsaKmtProbe probe, ILogger? log, out LibHsaKmtKfd? kfd, VaManager? va = null)
     {
         var logger = (log ?? Log.Logger).ForContext<LibHsaKmtKfd>();
         kfd = null;
@@ -59,7 +65,7 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
         }
         logger.Information("libhsakmt opened (ABI profile {Profile}, optional entry points: {Optional})",
             probe.Profile, string.Join(", ", probe.AvailableOptional));
-        kfd = new LibHsaKmtKfd(probe, logger);
+        kfd = new LibHsaKmtKfd(probe, va, logger);
         return status;
     }
 
@@ -238,14 +244,35 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
     public HsaStatus AllocMemory(uint node, ulong size, HsaMemFlags flags, ref ulong address)
     {
         void* a = (void*)address;
+        VaBacking? backing = null;
+        if (flags.Has(HsaMemFlags.FixedAddress) && _va is not null && _va.Covers(address, size))
+        {
+            // The thunk maps at the fixed VA itself; our PROT_NONE reservation must step aside for it.
+            backing = _va.TryBack(address, size);
+            if (backing is null) return HsaStatus.NoMemory;
+            Mmap.Unmap(address, size);
+        }
         HsaStatus s;
         lock (HsaKmtGate.Lock) s = (HsaStatus)HsaKmtNative.AllocMemory(node, size, flags.Value, &a);
-        if (s == HsaStatus.Success)
+        if (s == HsaStatus.Success && backing is not null && (ulong)a != address)
         {
-            address = (ulong)a;
-            lock (_lock) _allocations.Add(address);
-            Counters.AddAllocations(1);
+            _log.Error("hsaKmtAllocMemory ignored FixedAddress {Want:x} and returned {Got:x}; freeing it", address, (ulong)a);
+            var wrong = a;
+            lock (HsaKmtGate.Lock) HsaKmtNative.FreeMemory(wrong, size);
+            s = HsaStatus.NoMemory;
         }
+        if (s != HsaStatus.Success)
+        {
+            if (backing is not null) _va!.Unback(backing);
+            return s;
+        }
+        address = (ulong)a;
+        lock (_lock)
+        {
+            _allocations.Add(address);
+            if (backing is not null) _unreserved[address] = backing;
+        }
+        Counters.AddAllocations(1);
         return s;
     }
 
@@ -254,8 +281,15 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
         HsaStatus s;
         lock (HsaKmtGate.Lock) s = (HsaStatus)HsaKmtNative.FreeMemory((void*)address, size);
         if (s == HsaStatus.Success)
+        {
+            VaBacking? backing;
             lock (_lock)
+            {
                 if (_allocations.Remove(address)) Counters.AddAllocations(-1);
+                _unreserved.Remove(address, out backing);
+            }
+            if (backing is not null) _va!.Unback(backing);
+        }
         return s;
     }
 
