@@ -21,6 +21,14 @@ public sealed class LatencyRecorder(int capacity)
 
     public void Reset() => Count = 0;
 
+    /// <summary>Append another recorder's samples (as many as fit).</summary>
+    public void AddFrom(LatencyRecorder other)
+    {
+        int n = Math.Min(other.Count, _ticks.Length - Count);
+        other._ticks.AsSpan(0, n).CopyTo(_ticks.AsSpan(Count));
+        Count += n;
+    }
+
     /// <summary>Percentiles in microseconds over what was recorded (sorts the samples in place).</summary>
     public LatencySummary Summarize()
     {

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using VhsaKmt.Bench.Floors;
+using VhsaKmt.Bench.Processes;
+using VhsaKmt.Bench.Workloads;
+
+namespace VhsaKmt.Bench.Suite;
+
+/// <summary>
+/// The whole benchmark: floors, full-stack NOP round trips (blocking and polling, both regimes), real
+/// commands, batching, scaling, allocation and start-up; every side a separate pinned process. Returns
+/// the figures; <see cref="Report.ResultsDocument"/> and <see cref="Report.ResultsPlot"/> write them out.
+/// </summary>
+public sealed class BenchSuite(SuiteOptions options, TextWriter log)
+{
+    private readonly List<string> _notes = new();
+
+    public SuiteResults Run(string repoDirectory)
+    {
+        var sw = Stopwatch.StartNew();
+        var machine = MachineInfo.Collect(repoDirectory);
+        var regimes = options.Smoke ? Regime.Available().TakeLast(1).ToList() : Regime.Available().ToList();
+
+        var floors = new List<FloorResult>();
+        foreach (var regime in regimes)
+        {
+            var limit = TimeSpan.FromMilliseconds(options.Smoke ? 2_000 : 8_000);
+            floors.Add(Step($"floor eventfd {regime.Name}", () => EventFdPingPong.Run(regime, options.FloorSamples, limit)));
+            floors.Add(Step($"floor spin {regime.Name}", () => SpinPingPong.Run(regime, options.FloorSamples, limit)));
+        }
+
+        var nop = new List<NopRun>();
+        var allocation = new List<AllocationFigure>();
+        RealCommandsResult? real = null;
+        foreach (var regime in regimes)
+        {
+            using (var daemon = DaemonProcess.Start("blocking", regime.ServerCpu))
+            {
+                var floor = floors.First(f => f.Kind == "eventfd" && f.Regime == regime.Name);
+                var r = Step($"nop blocking/block {regime.Name}", () => ClientRun.Run<ClientResult>(Loop($"nop-blocking-{regime.Name}", daemon, WaitMode.Block), regime.ClientCpu));
+                nop.Add(new NopRun("blocking", "block", regime.Name, r, floor));
+                if (regime == regimes[^1])
+                {
+                    allocation.Add(Step("allocation per NOP", () => MeasureNopAllocation(daemon, regime)));
+                    real = Step("real commands", () => MeasureRealCommands(daemon, regime, allocation));
+                }
+            }
+            using (var daemon = DaemonProcess.Start("polling", regime.ServerCpu))
+            {
+                var spinFloor = floors.First(f => f.Kind == "spin" && f.Regime == regime.Name);
+                var eventFloor = floors.First(f => f.Kind == "eventfd" && f.Regime == regime.Name);
+                var spin = Step($"nop polling/spin {regime.Name}", () => ClientRun.Run<ClientResult>(Loop($"nop-polling-spin-{regime.Name}", daemon, WaitMode.Spin), regime.ClientCpu));
+                nop.Add(new NopRun("polling", "spin", regime.Name, spin, spinFloor));
+                var block = Step($"nop polling/block {regime.Name}", () => ClientRun.Run<ClientResult>(Loop($"nop-polling-block-{regime.Name}", daemon, WaitMode.Block), regime.ClientCpu));
+                nop.Add(new NopRun("polling", "block", regime.Name, block, eventFloor));
+            }
+        }
+
+        var place = regimes[^1];
+        var batched = new List<ClientResult>();
+        var scaling = new List<ScalePoint>();
+        using (var daemon = DaemonProcess.Start("blocking", place.ServerCpu))
+        {
+            (int Batch, int InFlight)[] shapes = options.Smoke ? [(1, 1), (32, 4)] : [(1, 1), (8, 1), (32, 1), (32, 4), (128, 8)];
+            foreach (var (batch, inFlight) in shapes)
+            {
+                batched.Add(Step($"batch {batch}x{inFlight}", () => ClientRun.Run<ClientResult>(
+                    Loop($"batch-{batch}x{inFlight}", daemon, WaitMode.Block) with { Batch = batch, InFlight = inFlight, Samples = options.NopSamples }, place.ClientCpu)));
+            }
+            foreach (int vms in options.ScaleVms)
+            {
+                foreach (int contexts in options.ScaleContexts.Where(c => c >= vms))
+                    scaling.Add(Step($"scale {contexts} ctx / {vms} vm", () => MeasureScalePoint(daemon, place, vms, contexts)));
+            }
+        }
+
+        var startup = new List<StartupFigure> { Step("start-up", () => StartupProbe.Measure(options.StartupRuns)) };
+        return new SuiteResults(options, machine, floors, nop, real, batched, scaling, allocation, startup, _notes, sw.Elapsed);
+    }
+
+    private ClientOptions Loop(string label, DaemonProcess daemon, WaitMode wait) => new()
+    {
+        Socket = daemon.Socket, Label = label, Wait = wait, Samples = options.NopSamples,
+        MeasureMs = options.MeasureMs, WarmupMs = options.WarmupMs,
+    };
+
+    private AllocationFigure MeasureNopAllocation(DaemonProcess daemon, Regime regime)
+    {
+        // The control query itself allocates a little (a line read and written): measure that once and subtract.
+        var a = daemon.Allocated();
+        var b = daemon.Allocated();
+        long probe = b.Bytes - a.Bytes;
+        (long Bytes, int Gen0) before = default, after = default;
+        var result = ClientRun.Run<ClientResult>(Loop("alloc-nop", daemon, WaitMode.Block), regime.ClientCpu, phase =>
+        {
+            if (phase == "warm") before = daemon.Allocated();
+            if (phase == "measured") after = daemon.Allocated();
+        });
+        double perNop = Math.Max(0, after.Bytes - before.Bytes - probe) / (double)Math.Max(1, result.Ccmds);
+        return new AllocationFigure("NOP (1 per SUBMIT_3D, steady state)", result.Ccmds, perNop, after.Gen0 - before.Gen0);
+    }
+
+    private RealCommandsResult MeasureRealCommands(DaemonProcess daemon, Regime regime, List<AllocationFigure> allocation)
+    {
+        var a = daemon.Allocated();
+        var b = daemon.Allocated();
+        long probe = b.Bytes - a.Bytes;
+        (long Bytes, int Gen0) before = default;
+        var opts = new ClientOptions { Socket = daemon.Socket, Label = "real", Workload = "real", Samples = options.RealCount, MeasureMs = options.MeasureMs, WarmupMs = options.WarmupMs };
+        var result = ClientRun.Run<RealCommandsResult>(opts, regime.ClientCpu, phase =>
+        {
+            if (phase.StartsWith("begin ", StringComparison.Ordinal)) before = daemon.Allocated();
+            else if (phase.StartsWith("end ", StringComparison.Ordinal))
+            {
+                var after = daemon.Allocated();
+                var parts = phase[4..].Split(' ', 2);
+                long ops = long.Parse(parts[0]);
+                allocation.Add(new AllocationFigure(parts[1], ops, Math.Max(0, after.Bytes - before.Bytes - probe) / (double)Math.Max(1, ops), after.Gen0 - before.Gen0));
+            }
+        });
+        return result;
+    }
+
+    private ScalePoint MeasureScalePoint(DaemonProcess daemon, Regime place, int vms, int contexts)
+    {
+        long rss0 = 0, rss1 = 0;
+        var result = ClientRun.Run<ClientResult>(Loop($"scale-{contexts}c-{vms}vm", daemon, WaitMode.Block) with
+        {
+            Vms = vms, Contexts = contexts, MeasureMs = options.Smoke ? options.MeasureMs : 2_000, WarmupMs = options.WarmupMs,
+        }, place.ClientCpu, phase =>
+        {
+            if (phase == "connected") rss0 = daemon.ResidentBytes();
+            if (phase == "contexts") rss1 = daemon.ResidentBytes();
+        });
+        return new ScalePoint(result, (rss1 - rss0) / (double)contexts);
+    }
+
+    private T Step<T>(string name, Func<T> action)
+    {
+        log.Write($"[{DateTime.UtcNow:HH:mm:ss}] {name} ... ");
+        log.Flush();
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            var r = action();
+            log.WriteLine($"{sw.Elapsed.TotalSeconds:0.0} s");
+            return r;
+        }
+        catch (Exception e)
+        {
+            log.WriteLine($"FAILED after {sw.Elapsed.TotalSeconds:0.0} s: {e.Message}");
+            throw;
+        }
+    }
+}

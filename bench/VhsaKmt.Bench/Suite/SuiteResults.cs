@@ -1,0 +1,34 @@
+using VhsaKmt.Bench.Floors;
+using VhsaKmt.Bench.Stats;
+using VhsaKmt.Bench.Workloads;
+
+namespace VhsaKmt.Bench.Suite;
+
+/// <summary>One full-stack NOP configuration: daemon mode, client wait mode, regime, result and its floor.</summary>
+public sealed record NopRun(string DaemonMode, string ClientWait, string Regime, ClientResult Result, FloorResult Floor)
+{
+    public double Ratio => Result.Latency.P50 / Floor.Latency.P50;
+}
+
+/// <summary>Managed bytes the daemon allocated per operation in steady state.</summary>
+public sealed record AllocationFigure(string Operation, long Operations, double BytesPerOperation, int Gen0Collections);
+
+/// <summary>One scaling point: the loop result plus the daemon's RSS growth per idle context.</summary>
+public sealed record ScalePoint(ClientResult Result, double RssBytesPerContext);
+
+/// <summary>Start-up: process start to listening socket, and to the start-up line.</summary>
+public sealed record StartupFigure(string What, LatencySummary ToSocketMs, LatencySummary ToReadyLineMs);
+
+/// <summary>Everything one suite run measured.</summary>
+public sealed record SuiteResults(
+    SuiteOptions Options,
+    MachineInfo Machine,
+    IReadOnlyList<FloorResult> Floors,
+    IReadOnlyList<NopRun> Nop,
+    RealCommandsResult? Real,
+    IReadOnlyList<ClientResult> Batched,
+    IReadOnlyList<ScalePoint> Scaling,
+    IReadOnlyList<AllocationFigure> Allocation,
+    IReadOnlyList<StartupFigure> Startup,
+    IReadOnlyList<string> Notes,
+    TimeSpan Elapsed);
