@@ -75,17 +75,9 @@ public static class BlobResolver
             if (total is null) return Refuse(ErrInvalidParameter, "userptr entries missing or not page aligned");
             if (c.Size == 0 || c.Size > total) return Refuse(ErrInvalidParameter, $"size 0x{c.Size:x} exceeds the entries (0x{total:x})");
             if (!state.Objects.HasRoom()) return Refuse(ErrOutOfMemory, "object limit");
-            var slice = cx.EnsureSlice();
-            if (slice is null) return Refuse(ErrOutOfMemory, "no VA slice");
-            var r = slice.Allocate(total.Value, 0);
-            if (!r.IsOk) return Refuse(ErrOutOfMemory, $"no placeholder VA: {r.Status}");
-            var mapping = GuestPageMapping.TryMap(cx.Services.Va, state.Info.GuestMemory, c.Entries, r.Address, total.Value, out var why);
-            if (mapping is null)
-            {
-                slice.Free(r.Address);
-                return Refuse(ErrInvalidParameter, why ?? "guest pages not mappable");
-            }
-            var u = new UserptrObject(r.Address, total.Value, mapping, (c.BlobFlags & VIRTIO_GPU_BLOB_FLAG_USERPTR_RDONLY) != 0);
+            var mapping = GuestPageMapping.TryMap(state.Info.GuestMemory, c.Entries, total.Value, out var why);
+            if (mapping is null) return Refuse(ErrInvalidParameter, why ?? "guest pages not mappable");
+            var u = new UserptrObject(mapping.Address, total.Value, mapping, (c.BlobFlags & VIRTIO_GPU_BLOB_FLAG_USERPTR_RDONLY) != 0);
             state.Objects.AddBound(c.ResId, u);
             cx.Children.SpawnRegion(u);
             return new BlobCreated(c.CtxId, c.ResId, null, VIRTIO_GPU_MAP_CACHE_NONE);

@@ -183,7 +183,7 @@ public sealed class ContextActor : UntypedActor, IContextChildren
     private void ReleaseUnlinked(IReadOnlyList<MemoryObject> unlinked)
     {
         foreach (var m in unlinked)
-            if (!m.Released && !m.IsQueueMem && (m.GuestRemoved || _state.Destroying))
+            if (!m.Released && !m.IsQueueMem && m.GuestRemoved && !_state.Destroying) // teardown frees memory in its own step
                 Retire(m);
     }
 

@@ -67,6 +67,9 @@ public sealed class ContextState
     /// <summary>Lifetime actors (QueueActor / VaRegionActor) → their object; survives a restart with the state.</summary>
     internal Dictionary<Akka.Actor.IActorRef, KfdObject> Lifetimes { get; } = new();
 
+    /// <summary>Queue / region actors still alive (leak checks).</summary>
+    public int LiveActorCount => Lifetimes.Count;
+
     /// <summary>DestroyContext received: ordered teardown in progress.</summary>
     public bool Destroying { get; internal set; }
 

@@ -26,6 +26,14 @@ public sealed class QueueActor(QueueObject queue, ContextState state, ObjectRele
         else Unhandled(message);
     }
 
+    /// <summary>
+    /// The parent's restart restarts surviving children too; a lifetime actor keeps its object across it (the
+    /// default would run PostStop and release it).
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message) { }
+
+    protected override void PostRestart(Exception reason) { }
+
     protected override void PostStop()
     {
         lock (state.Sync) releaser.DestroyQueue(queue);

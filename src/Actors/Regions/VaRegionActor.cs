@@ -25,6 +25,14 @@ public sealed class VaRegionActor(KfdObject region, ContextState state, ObjectRe
         else Unhandled(message);
     }
 
+    /// <summary>
+    /// The parent's restart restarts surviving children too; a lifetime actor keeps its object across it (the
+    /// default would run PostStop and release it).
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message) { }
+
+    protected override void PostRestart(Exception reason) { }
+
     protected override void PostStop()
     {
         lock (state.Sync) releaser.TryReleaseRegion(region);
