@@ -18,7 +18,7 @@ public sealed record CcmdResult(VirtioGpuCtrlType SubmitStatus, int Ret, byte[] 
 public sealed record GuestBlob(uint ResId, ulong BlobId, ulong Size, ulong? ShmOffset);
 
 public sealed record GuestAllocation(int Ret, ulong Va, GuestBlob? Blob, VirtioGpuCtrlType BlobStatus);
-public sealed record GuestEvent(int Ret, vHsaEvent Event, GuestBlob? Blob);
+public sealed record GuestEvent(int Ret, vHsaEvent Event, GuestBlob? Blob, VirtioGpuCtrlType BlobStatus);
 public sealed record GuestQueue(int Ret, vHsaQueueResource Resource, GuestBlob? QueueBlob, GuestBlob? DoorbellBlob, GuestBlob? RwBlob);
 public sealed record GuestUserptr(GuestBlob Blob, VirtioGpuCtrlType BlobStatus, int MapRet, ulong HostVa, uint Bytes, int RegisterRet);
 
@@ -330,7 +330,7 @@ public sealed class RocmProcess
     }
 
     /// <summary>hsaKmtCreateEvent: EVENT/CREATE, then CREATE_BLOB(HOST3D, flags 0, 72 → one page) + ATTACH.</summary>
-    public GuestEvent CreateEvent(uint eventType = 0, uint node = 0, bool manualReset = false, bool signaled = false)
+    public GuestEvent CreateEvent(uint eventType = 0, uint node = 0, bool manualReset = false, bool signaled = false, uint blobFlags = 0)
     {
         ulong blobId = NextBlobId();
         var r = Event(EventType.Create, b =>
@@ -343,10 +343,10 @@ public sealed class RocmProcess
             };
             MemoryMarshal.Write(b.AsSpan(16), in a);
         }, blobId);
-        if (r.Ret != 0) return new GuestEvent(r.Ret, default, null);
+        if (r.Ret != 0) return new GuestEvent(r.Ret, default, null, VirtioGpuCtrlType.VIRTIO_GPU_UNDEFINED);
         var ev = r.ReadAt<vHsaEvent>(8);
-        var blob = CreateBlob(blobId, vHsaEvent.Size, 0, out _);
-        return new GuestEvent(0, ev, blob);
+        var blob = CreateBlob(blobId, vHsaEvent.Size, blobFlags, out var status);
+        return new GuestEvent(0, ev, blob, status);
     }
 
     public CcmdResult SetEvent(GuestEvent ev) =>
