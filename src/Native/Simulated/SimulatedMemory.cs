@@ -57,9 +57,10 @@ internal sealed class SimulatedMemory : IDisposable
         if (scratch && !_nodes[node].IsGpu) return HsaStatus.InvalidNodeUnit;
         if (scratch && !fixedAddress) return HsaStatus.InvalidParameter; // scratch lives in the reserved scratch ranges
         if (fixedAddress && (address == 0 || address % _page != 0)) return HsaStatus.InvalidParameter;
-        if (fixedAddress && (_va is null || !_va.Covers(address, size)))
+        // Only the context slices and scratch ranges: the doorbell window belongs to the KFD's own pages.
+        if (fixedAddress && (_va is null || !(_va.SliceArea.Contains(address, size) || _va.ScratchArea.Contains(address, size))))
         {
-            _log.Debug("AllocMemory FixedAddress {Address:x}+{Size:x} outside the reserved VA area", address, size);
+            _log.Debug("AllocMemory FixedAddress {Address:x}+{Size:x} outside the slices and scratch ranges", address, size);
             return HsaStatus.InvalidParameter;
         }
 

@@ -50,6 +50,7 @@ public class SimulatedMemoryTests
     [InlineData(0u, 4096UL, VhsaKmtFlags.Scratch, HsaStatus.InvalidNodeUnit)]
     [InlineData(1u, 4096UL, VhsaKmtFlags.FixedOutside, HsaStatus.InvalidParameter)]
     [InlineData(1u, 4096UL, VhsaKmtFlags.FixedUnaligned, HsaStatus.InvalidParameter)]
+    [InlineData(1u, 4096UL, VhsaKmtFlags.FixedInDoorbellWindow, HsaStatus.InvalidParameter)]
     public void Bad_allocations_get_the_thunk_status(uint node, ulong size, VhsaKmtFlags kind, HsaStatus expected)
     {
         using var f = new SimulatedFixture();
@@ -57,6 +58,7 @@ public class SimulatedMemoryTests
         {
             VhsaKmtFlags.FixedOutside => 0x10_0000UL,
             VhsaKmtFlags.FixedUnaligned => f.Slice.Start + 12,
+            VhsaKmtFlags.FixedInDoorbellWindow => f.Va.DoorbellWindow.Start,
             _ => f.Slice.Start,
         };
         var flags = HsaMemFlags.FixedAddress | (kind == VhsaKmtFlags.Scratch ? HsaMemFlags.Scratch : 0);
@@ -64,7 +66,7 @@ public class SimulatedMemoryTests
         Assert.Equal(0, f.Kfd.Counters.Allocations);
     }
 
-    public enum VhsaKmtFlags { Fixed, Scratch, FixedOutside, FixedUnaligned }
+    public enum VhsaKmtFlags { Fixed, Scratch, FixedOutside, FixedUnaligned, FixedInDoorbellWindow }
 
     [Fact]
     public void Overlapping_fixed_allocation_is_no_memory()
