@@ -115,7 +115,7 @@ public sealed class QemuEndToEndTests
         var report = await vm.WaitForExitAsync(_fx.Env.GuestTimeout);
         Dump(vm, report);
 
-        // The kernel probed the device (its 2D/display traffic was answered) and the client found it, but
+        // The kernel probed the device and the client found it, but
         // this front end never forwards RESOURCE_BLOB / CONTEXT_INIT (spec VHOST-USER.md §1).
         // Capset 8 itself is listed and GET_CAPS works; CONTEXT_INIT is refused by the guest kernel.
         Assert.True(report.IsDone("vgpu-c1"), vm.Describe(report));
@@ -125,6 +125,10 @@ public sealed class QemuEndToEndTests
                      ("PASS", "param_capset_ids"), ("PASS", "get_caps"), ("FAIL", "context_init"),
                  })
             Assert.True(report.Find("vgpu-c1", verdict, step) is not null, $"expected {verdict} {step}\n{vm.Describe(report)}\n{_fx.Log.Dump()}");
+        // The kernel waits up to 5 s for each unanswered probe command (GET_CAPSET_INFO, GET_DISPLAY_INFO,
+        // GET_EDID): a probe that finished well within that proves the display commands were answered.
+        var probe = ProbeSeconds(report);
+        Assert.True(probe is < 4.0, $"virtio-gpu probe took {probe?.ToString("0.00") ?? "forever"} s: a probe command went unanswered\n{vm.Describe(report)}\n{_fx.Log.Dump()}");
         Assert.Equal(0, vm.ExitCode);
         Assert.True(await daemon.IsAliveAsync());
 
@@ -200,6 +204,18 @@ public sealed class QemuEndToEndTests
         Assert.True(destroyed == expected, $"daemon logged {destroyed} of the {expected} contexts destroyed:\n{_fx.Log.Dump()}");
 
         static string Key(LogEvent e) => $"{DaemonLogCapture.Property(e, "VmId")}/{DaemonLogCapture.Property(e, "CtxId")}";
+    }
+
+    /// <summary>Guest-kernel seconds from "virtio-gpu-pci detected" to "Initialized virtio_gpu", or null.</summary>
+    private static double? ProbeSeconds(GuestReport report)
+    {
+        static double? At(GuestReport r, string text) =>
+            r.KernelLines.Where(l => l.Contains(text, StringComparison.Ordinal))
+                .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^\[\s*(\d+\.\d+)\]"))
+                .Where(m => m.Success)
+                .Select(m => (double?)double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+                .FirstOrDefault();
+        return At(report, "virtio-gpu-pci detected") is { } start && At(report, "Initialized virtio_gpu") is { } end ? end - start : null;
     }
 
     private static string Normalise(string s) => s.Replace("_", "", StringComparison.Ordinal).ToUpperInvariant();
