@@ -66,6 +66,8 @@ public static class DaemonHost
         using var signals = new SignalShutdown(system, log);
 
         var options = new ServiceOptions(args.SocketPath, args.ListenFd, config.Backend, config.Config);
+        // For the hypervisor flags in the start-up line: with --fd, the path the inherited socket is bound to.
+        var socketPath = args.SocketPath ?? (args.ListenFd is { } fd ? InheritedSocketPath.Find(fd) : null);
         ServiceStarted started;
         try
         {
@@ -87,7 +89,7 @@ public static class DaemonHost
 
         log.Information("Backend {Backend} chosen: {BackendReason}; GPU nodes {GpuNodes}; listening on {Listening}",
             started.BackendName, started.BackendReason, started.GpuNodes, started.Listening);
-        await stdout.WriteLineAsync(StartupLine.Format(started, args.SocketPath));
+        await stdout.WriteLineAsync(StartupLine.Format(started, socketPath));
         await stdout.FlushAsync();
         systemd?.Notify($"READY=1\nSTATUS=listening on {started.Listening}, backend {started.BackendName}");
 

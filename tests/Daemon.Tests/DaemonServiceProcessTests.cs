@@ -87,6 +87,8 @@ public sealed class DaemonServiceProcessTests : IDisposable
         using var daemon = DaemonProcess.Start(["--fd", fd.ToString(CultureInfo.InvariantCulture), "--backend", "simulated"]);
         var banner = daemon.WaitForStdout(l => l.StartsWith("vhsakmtd listening on", StringComparison.Ordinal), Wait);
         Assert.True(banner is not null, "no start-up line; stderr:\n" + string.Join('\n', daemon.StderrLines));
+        // The hypervisor flags name the path the inherited socket is bound to.
+        Assert.Contains($"-chardev socket,id=vgpu,path={path} ", banner);
 
         // Our copy of the listener stays open (closing a bound .NET socket unlinks its path) but never
         // accepts: an answer to VHOST_USER_GET_FEATURES can only come from the daemon.
