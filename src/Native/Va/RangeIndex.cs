@@ -1,4 +1,4 @@
-namespace VhsaKmt.Native.Simulated;
+namespace VhsaKmt.Native.Va;
 
 /// <summary>Objects keyed by start address with O(log n) "which object contains this address" lookups.</summary>
 internal sealed class RangeIndex<T> where T : class
@@ -29,6 +29,10 @@ internal sealed class RangeIndex<T> where T : class
     public bool Remove(ulong start) => _starts.Remove(start) && _items.Remove(start);
 
     public T? Get(ulong start) => _items.TryGetValue(start, out var v) ? v.Value : null;
+
+    /// <summary>Entries that start inside [start, end).</summary>
+    public IEnumerable<T> StartingIn(ulong start, ulong end) =>
+        end <= start ? [] : _starts.GetViewBetween(start, end - 1).Select(k => _items[k].Value).ToList();
 
     /// <summary>The entry whose range contains <paramref name="address"/>.</summary>
     public T? FindContaining(ulong address)

@@ -16,8 +16,8 @@ public sealed class VaManager : IDisposable
     private readonly MappedRegion _reservation;
     private readonly SortedSet<int> _freeSlices = new();
     private readonly Dictionary<int, VaSlice> _liveSlices = new();
-    // Backed ranges by start address; disjoint.
-    private readonly SortedDictionary<ulong, VaBacking> _backings = new();
+    // Backed ranges by start address; disjoint; O(log n) overlap checks.
+    private readonly RangeIndex<VaBacking> _backings = new();
     private bool _disposed;
 
     public VaManager(VaOptions options, ILogger? log = null)
@@ -100,10 +100,9 @@ public sealed class VaManager : IDisposable
         if (size == 0 || address % PageSize != 0 || size % PageSize != 0 || !Covers(address, size)) return null;
         lock (_lock)
         {
-            if (_disposed || Intersects(address, size)) return null;
+            if (_disposed) return null;
             var b = new VaBacking(new VaRange(address, size));
-            _backings.Add(address, b);
-            return b;
+            return _backings.TryAdd(address, size, b) ? b : null;
         }
     }
 
@@ -122,19 +121,7 @@ public sealed class VaManager : IDisposable
     /// <summary>True if any backing intersects [address, +size).</summary>
     public bool IsBacked(ulong address, ulong size)
     {
-        lock (_lock) return Intersects(address, size);
-    }
-
-    // Under _lock.
-    private bool Intersects(ulong address, ulong size)
-    {
-        var end = address + size;
-        foreach (var (start, b) in _backings)
-        {
-            if (start >= end) break;
-            if (b.Range.End > address) return true;
-        }
-        return false;
+        lock (_lock) return size > 0 && _backings.Overlaps(address, size);
     }
 
     /// <summary>Called by a slice on Dispose: reclaims its backings (pages go back to PROT_NONE) and frees its index.</summary>
@@ -146,7 +133,7 @@ public sealed class VaManager : IDisposable
             if (_disposed) return;
             foreach (var r in ranges)
             {
-                var leaked = _backings.Values.Where(b => r.Contains(b.Range.Start, b.Range.Size)).ToList();
+                var leaked = _backings.StartingIn(r.Start, r.End).ToList();
                 foreach (var b in leaked)
                 {
                     _log.Warning("VA slice {Index}: KFD memory at {Address:x} size {Size:x} still mapped at slice release; reclaimed",
@@ -169,8 +156,11 @@ public sealed class VaManager : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var b in _backings.Values) b.IsValid = false;
-            _backings.Clear();
+            foreach (var b in _backings.Values.ToList())
+            {
+                b.IsValid = false;
+                _backings.Remove(b.Range.Start);
+            }
             slices = _liveSlices.Values.ToArray();
             _liveSlices.Clear();
             _reservation.Dispose();
