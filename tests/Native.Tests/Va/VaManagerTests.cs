@@ -31,6 +31,19 @@ public class VaManagerTests
     }
 
     [Fact]
+    public void The_default_layout_reserves_its_9_TiB_at_16_TiB()
+    {
+        using var m = new VaManager(new VaOptions());
+        Assert.Equal(0x1000_0000_0000UL, m.Area.Start);
+        Assert.Equal(256, m.FreeSliceCount);
+        var maps = ProcMaps.Overlapping(m.Area.Start, m.Area.End);
+        Assert.Equal(m.Area.Size, maps.Aggregate(0UL, (s, x) => s + (Math.Min(x.End, m.Area.End) - Math.Max(x.Start, m.Area.Start))));
+        var last = Enumerable.Range(0, 256).Select(_ => m.ReserveSlice()!).Last();
+        Assert.Equal(m.SliceArea.End, last.Start + last.Size);
+        Assert.True(last.ScratchRange(0)!.Value.End <= m.DoorbellWindow.Start);
+    }
+
+    [Fact]
     public void A_second_manager_over_the_same_range_is_refused()
     {
         var o = TestVa.Options();
