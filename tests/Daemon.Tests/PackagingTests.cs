@@ -5,18 +5,10 @@ namespace VhsaKmt.Daemon.Tests;
 /// <summary>The systemd units in packaging/ agree with what the daemon actually accepts and does.</summary>
 public sealed class PackagingTests
 {
-    private static string RepoFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "VhsaKmt.sln")))
-                return Path.Combine(dir.FullName, relative);
-        throw new FileNotFoundException("repository root (VhsaKmt.sln) not found above " + AppContext.BaseDirectory);
-    }
-
     private static Dictionary<string, List<string>> Keys(string unitFile)
     {
         var keys = new Dictionary<string, List<string>>();
-        foreach (var raw in File.ReadAllLines(RepoFile(unitFile)))
+        foreach (var raw in File.ReadAllLines(RepoFiles.Path(unitFile)))
         {
             var line = raw.Trim();
             if (line.Length == 0 || line[0] is '#' or ';' or '[')
