@@ -69,6 +69,13 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
         return status;
     }
 
+    /// <summary>
+    /// A binding over the library without hsaKmtOpenKFD: every call reaches the thunk, which answers
+    /// KERNEL_IO_CHANNEL_NOT_OPENED. Used to prove the binding (marshalling, gate) on machines without /dev/kfd.
+    /// </summary>
+    internal static LibHsaKmtKfd Unopened(LibHsaKmtProbe probe, ILogger? log) =>
+        new(probe, null, (log ?? Log.Logger).ForContext<LibHsaKmtKfd>());
+
     private static HsaStatus Call(Func<int> f)
     {
         lock (HsaKmtGate.Lock) return (HsaStatus)f();
