@@ -8,9 +8,23 @@ namespace VhsaKmt.Bench;
 /// </summary>
 public static class Program
 {
+    /// <summary>`run [--smoke] [--out DIR]`: default output is the repository's bench/ directory.</summary>
+    private static int Run(string[] args)
+    {
+        bool smoke = args.Contains("--smoke");
+        int outAt = Array.IndexOf(args, "--out");
+        string repo = Suite.BenchRunner.FindRepository(Environment.CurrentDirectory);
+        string outDir = outAt >= 0 && outAt + 1 < args.Length ? Path.GetFullPath(args[outAt + 1]) : Path.Combine(repo, "bench");
+        var options = smoke ? Suite.SuiteOptions.SmokeRun(outDir) : Suite.SuiteOptions.FullRun(outDir);
+        Suite.BenchRunner.Run(options, repo, "bench/run.sh" + (smoke ? " --smoke" : ""), Console.Out);
+        Console.Out.WriteLine($"wrote {Path.Combine(outDir, "RESULTS.md")} and results.png");
+        return 0;
+    }
+
     public static int Main(string[] args)
     {
         string mode = args.Length > 0 ? args[0] : "run";
+        if (mode.StartsWith("--", StringComparison.Ordinal)) { args = ["run", .. args]; mode = "run"; }
         int I(int i) => int.Parse(args[i]);
         switch (mode)
         {
@@ -27,15 +41,10 @@ public static class Program
                     "real" => new Workloads.RealCommandsWorkload(options).Run(),
                     _ => throw new ArgumentException($"unknown workload '{options.Workload}'"),
                 };
+            case "run": return Run(args.Skip(1).ToArray());
             default:
-                foreach (var regime in Processes.Regime.Available())
-                {
-                    var e = EventFdPingPong.Run(regime, 20000, TimeSpan.FromSeconds(10));
-                    Console.WriteLine($"{e.Kind} {e.Regime} p50 {e.Latency.P50:0.00} p99 {e.Latency.P99:0.00} p999 {e.Latency.P999:0.00} n {e.Latency.Count}");
-                    var s = SpinPingPong.Run(regime, 20000, TimeSpan.FromSeconds(10));
-                    Console.WriteLine($"{s.Kind} {s.Regime} p50 {s.Latency.P50:0.00} p99 {s.Latency.P99:0.00} p999 {s.Latency.P999:0.00} n {s.Latency.Count}");
-                }
-                return 0;
+                Console.Error.WriteLine($"unknown mode '{mode}'; use: run [--smoke] [--out DIR]");
+                return 2;
         }
     }
 }
