@@ -19,9 +19,11 @@ public static class CommandLineParser
             ? (a, "--socket-path needs a non-empty path")
             : (a with { SocketPath = v }, null)),
         ["--fd"] = new(true, (a, v) =>
-            int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var fd)
-                ? (a with { ListenFd = fd }, null)
-                : (a, $"--fd needs a non-negative file descriptor number, got '{v}'")),
+            !int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var fd)
+                ? (a, $"--fd needs a non-negative file descriptor number, got '{v}'")
+                : fd < 3
+                    ? (a, $"--fd {fd} is standard input/output/error, not a listening socket")
+                    : (a with { ListenFd = fd }, null)),
         ["--print-capabilities"] = new(false, (a, _) => (a with { Action = Max(a.Action, DaemonAction.PrintCapabilities) }, null)),
         ["--backend"] = new(true, (a, v) => ParseBackend(v) is { } b
             ? (a with { Backend = b }, null)
@@ -74,7 +76,8 @@ public static class CommandLineParser
             }
             else if (eq > 0)
                 value = arg[(eq + 1)..];
-            else if (i + 1 < args.Count)
+            // "--socket-path --fd 3" is a forgotten value, not a path named "--fd" (use --opt=VALUE for that).
+            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
                 value = args[++i];
             else
             {

@@ -19,6 +19,14 @@ public sealed class CommandLineParserTests
     }
 
     [Fact]
+    public void AValueThatLooksLikeAnOptionNeedsTheEqualsForm()
+    {
+        var a = CommandLineParser.Parse(["--socket-path=--odd.sock"], out var error);
+        Assert.Null(error);
+        Assert.Equal("--odd.sock", a!.SocketPath);
+    }
+
+    [Fact]
     public void EveryRunOptionIsParsed()
     {
         var a = CommandLineParser.Parse(
@@ -69,6 +77,8 @@ public sealed class CommandLineParserTests
     [InlineData(new[] { "--socket-path" }, "option '--socket-path' needs a value")]
     [InlineData(new[] { "--socket-path=" }, "--socket-path needs a non-empty path")]
     [InlineData(new[] { "--fd", "-1" }, "--fd needs a non-negative file descriptor number, got '-1'")]
+    [InlineData(new[] { "--fd", "2" }, "--fd 2 is standard input/output/error, not a listening socket")]
+    [InlineData(new[] { "--socket-path", "--fd", "3" }, "option '--socket-path' needs a value")]
     [InlineData(new[] { "--fd", "x" }, "--fd needs a non-negative file descriptor number, got 'x'")]
     [InlineData(new[] { "--fd", "99999999999" }, "--fd needs a non-negative file descriptor number, got '99999999999'")]
     [InlineData(new[] { "--socket-path", "s", "--backend", "gpu" }, "--backend must be auto|hsakmt|simulated, got 'gpu'")]
