@@ -250,6 +250,7 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
 
     public HsaStatus AllocMemory(uint node, ulong size, HsaMemFlags flags, ref ulong address)
     {
+        if (!TryHostFlags(ref flags)) return HsaStatus.NotSupported;
         void* a = (void*)address;
         VaBacking? backing = null;
         if (flags.Has(HsaMemFlags.FixedAddress) && _va is not null && _va.Covers(address, size))
@@ -298,6 +299,21 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
             if (backing is not null) _va!.Unback(backing);
         }
         return s;
+    }
+
+    private const uint D523UnknownFlags = 0xFFFC_0000; // bits 18+ arrived after 5.2.3 (PROTOCOL.md §4.8)
+
+    /// <summary>
+    /// Flags for the host thunk. D523 ignores bits 18+ silently: NoAddress/OnlyAddress would come back as real
+    /// allocations, so they are refused; the other newer bits (ExtendedCoherent, GTTAccess, Contiguous, ExecuteBlit)
+    /// are placement hints the old thunk cannot honour and are dropped.
+    /// </summary>
+    private bool TryHostFlags(ref HsaMemFlags flags)
+    {
+        if (Profile != HsaAbiProfile.D523) return true;
+        if (flags.Has(HsaMemFlags.NoAddress) || flags.Has(HsaMemFlags.OnlyAddress)) return false;
+        flags = new HsaMemFlags(flags.Value & ~D523UnknownFlags);
+        return true;
     }
 
     /// <summary>
@@ -364,6 +380,7 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
 
     public HsaStatus RegisterMemoryWithFlags(ulong address, ulong size, HsaMemFlags flags)
     {
+        if (!TryHostFlags(ref flags)) return HsaStatus.NotSupported;
         HsaStatus s;
         lock (HsaKmtGate.Lock) s = (HsaStatus)HsaKmtNative.RegisterMemoryWithFlags((void*)address, size, flags.Value);
         if (s == HsaStatus.Success)

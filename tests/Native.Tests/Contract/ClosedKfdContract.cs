@@ -20,7 +20,7 @@ public abstract class ClosedKfdContract : IDisposable
         Assert.Equal(HsaStatus.KernelIoChannelNotOpened, Kfd.AcquireSystemProperties(out _));
         Assert.Equal(HsaStatus.KernelIoChannelNotOpened, Kfd.GetNodeProperties(0, out _));
         ulong a = 0;
-        Assert.Equal(HsaStatus.KernelIoChannelNotOpened, Kfd.AllocMemory(1, 4096, new HsaMemFlags(HsaMemFlags.NoAddress), ref a));
+        Assert.Equal(HsaStatus.KernelIoChannelNotOpened, Kfd.AllocMemory(1, 4096, new HsaMemFlags(HsaMemFlags.HostAccess), ref a));
         Assert.Equal(HsaStatus.KernelIoChannelNotOpened, Kfd.CreateEvent(new HsaEventDescriptor(), false, false, out _, out _));
         Assert.Equal(HsaStatus.KernelIoChannelNotOpened, Kfd.SetXnackMode(0));
         Assert.Equal(default, Kfd.Counters.Snapshot());
@@ -46,4 +46,18 @@ public sealed class UnopenedLibHsaKmtTests : ClosedKfdContract
 
     protected override IKfd Kfd => _kfd;
     public override void Dispose() => _kfd.Dispose();
+
+    [Fact]
+    public void D523_host_refuses_flags_it_would_silently_ignore()
+    {
+        if (_kfd.Profile != VhsaKmt.Native.LibHsaKmt.Abi.HsaAbiProfile.D523) return;
+        ulong a = 0;
+        Assert.Equal(HsaStatus.NotSupported, _kfd.AllocMemory(1, 4096, new HsaMemFlags(HsaMemFlags.NoAddress), ref a));
+        Assert.Equal(HsaStatus.NotSupported, _kfd.AllocMemory(1, 4096, new HsaMemFlags(HsaMemFlags.OnlyAddress), ref a));
+        // Newer placement hints are dropped and the call reaches the thunk (which is not open here).
+        Assert.Equal(HsaStatus.KernelIoChannelNotOpened, _kfd.AllocMemory(1, 4096, new HsaMemFlags(HsaMemFlags.GTTAccess), ref a));
+        Assert.Equal(HsaStatus.NotSupported, _kfd.GetAmdgpuGpuInfo(1, out _));
+        Assert.Equal(HsaStatus.NotSupported, _kfd.GetRuntimeCapabilities(out _));
+        Assert.Equal(HsaStatus.InvalidHandle, _kfd.DestroyQueue(42));
+    }
 }
