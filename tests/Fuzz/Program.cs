@@ -1,7 +1,7 @@
 using System.Globalization;
 using VhsaKmt.Fuzz;
 
-// vhsakmt-fuzz [--target NAME|all] [--repro FILE] [--seconds N] [--max-execs N] [--seed N] [--corpus DIR] [--findings DIR] [--list]
+// vhsakmt-fuzz [--target NAME|all] [--repro FILE] [--write-seeds DIR] [--seconds N] [--max-execs N] [--seed N] [--corpus DIR] [--findings DIR] [--list]
 // Corpus and findings folders get one sub-folder per target. Exit code 1 when anything was found.
 var opts = new Dictionary<string, string>();
 for (int i = 0; i < args.Length; i++)
@@ -17,6 +17,19 @@ if (opts.ContainsKey("list"))
 }
 
 string which = opts.GetValueOrDefault("target", "all");
+if (opts.TryGetValue("write-seeds", out var seedDir))
+{
+    // Dump the built-in seeds as corpus files (seed-NNN.bin per target).
+    foreach (var (name, factory) in FuzzTargets.All)
+    {
+        using var t = factory();
+        var dir = Path.Combine(seedDir, name);
+        Directory.CreateDirectory(dir);
+        int n = 0;
+        foreach (var s in t.Seeds()) File.WriteAllBytes(Path.Combine(dir, $"seed-{n++:D3}.bin"), s);
+    }
+    return 0;
+}
 if (opts.TryGetValue("repro", out var reproFile))
 {
     // Re-run one saved input (a finding or a corpus file) once and print what happens.
