@@ -16,7 +16,7 @@ namespace VhsaKmt.Actors.Logging;
 /// </summary>
 public sealed class SerilogLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
-    private readonly ILogger _logger;
+    private readonly ILogger? _logger;
 
     /// <summary>Used by Akka when it starts the configured loggers: writes to <see cref="Log.Logger"/>.</summary>
     public SerilogLogger() : this(null) { }
@@ -25,7 +25,7 @@ public sealed class SerilogLogger : ReceiveActor, IRequiresMessageQueue<ILoggerM
     /// so a logger configured after the actor system starts is still honoured.</summary>
     public SerilogLogger(ILogger? logger)
     {
-        _logger = logger ?? new GlobalLogger();
+        _logger = logger;
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
         Receive<Error>(e => Write(LogEventLevel.Error, e, e.Cause));
         Receive<Warning>(e => Write(LogEventLevel.Warning, e, e.Cause));
@@ -35,9 +35,10 @@ public sealed class SerilogLogger : ReceiveActor, IRequiresMessageQueue<ILoggerM
 
     private void Write(LogEventLevel level, AkkaLogEvent e, Exception? cause)
     {
-        if (!_logger.IsEnabled(level))
+        var root = _logger ?? Log.Logger;
+        if (!root.IsEnabled(level))
             return;
-        var log = _logger
+        var log = root
             .ForContext(Constants.SourceContextPropertyName, e.LogSource)
             .ForContext("LogClass", e.LogClass?.Name);
         if (e.Message is LogMessage message)
@@ -45,12 +46,5 @@ public sealed class SerilogLogger : ReceiveActor, IRequiresMessageQueue<ILoggerM
         else
             // Not a template: render it verbatim so braces in free text are not parsed.
             log.Write(level, cause, "{Message:l}", e.Message);
-    }
-
-    /// <summary>Delegates to whatever <see cref="Log.Logger"/> is at the time of each event.</summary>
-    private sealed class GlobalLogger : ILogger
-    {
-        public void Write(Serilog.Events.LogEvent logEvent) => Log.Logger.Write(logEvent);
-        public bool IsEnabled(LogEventLevel level) => Log.Logger.IsEnabled(level);
     }
 }
