@@ -68,7 +68,7 @@ public sealed class GuestMemoryTable : IRingMemory, IDisposable
         }
     }
 
-    /// <summary>REM_MEM_REG: remove the region matching guest address, size and user address.</summary>
+    /// <summary>REM_MEM_REG: remove the region matching guest address and size.</summary>
     internal void Remove(in MemoryRegionPayload desc)
     {
         MappedRegion? removed = null;

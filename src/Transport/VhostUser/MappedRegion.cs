@@ -75,8 +75,8 @@ internal sealed class MappedRegion
     public bool ContainsUser(ulong addr, ulong length) =>
         addr >= UserAddr && addr - UserAddr <= Size && length <= Size - (addr - UserAddr);
 
-    public bool Matches(in MemoryRegionPayload desc) =>
-        desc.GuestPhysAddr == GuestPhysAddr && desc.MemorySize == Size && desc.UserAddr == UserAddr;
+    /// <summary>REM_MEM_REG identifies a region by guest address and size (as libvhost-user and rust-vmm match it).</summary>
+    public bool Matches(in MemoryRegionPayload desc) => desc.GuestPhysAddr == GuestPhysAddr && desc.MemorySize == Size;
 
     /// <summary>A span over guest-physical [gpa, gpa+length); caller checked <see cref="ContainsGpa"/> and holds a reference.</summary>
     public Span<byte> Span(ulong gpa, int length) => _mapping.GetSpan(_delta + (gpa - GuestPhysAddr), length);

@@ -111,7 +111,7 @@ public sealed class SplitVirtqueue : IVirtqueue
                 _lastAvail++;
                 if (ChainWalker.TryWalk(_memory, _layout.DescTable, _layout.Size, head, _indirect, _readable, _writable, out string? error))
                 {
-                    chain = new DescriptorChain(head, _readable.ToArray(), _writable.ToArray(), _memory);
+                    chain = new DescriptorChain(head, Snapshot(_readable), Snapshot(_writable), _memory);
                     return true;
                 }
                 Interlocked.Increment(ref _badChains);
@@ -122,6 +122,8 @@ public sealed class SplitVirtqueue : IVirtqueue
             return false;
         }
     }
+
+    private static GuestSegment[] Snapshot(List<GuestSegment> segments) => segments.Count == 0 ? [] : segments.ToArray();
 
     /// <summary>True when the driver has made buffers available that were not popped yet (adaptive polling).</summary>
     public bool HasAvailable()
