@@ -32,7 +32,7 @@ public static class Program
             case "floor-eventfd-ping": return EventFdPingPong.Ping(I(1), I(2), I(3), I(4), args[5]);
             case "floor-spin-echo": return SpinPingPong.Echo(I(1), I(2));
             case "floor-spin-ping": return SpinPingPong.Ping(I(1), I(2), I(3), args[4]);
-            case "daemon": return Daemon.BenchDaemonHost.Run(args[1], args[2] == "polling", I(3));
+            case "daemon": return Daemon.BenchDaemonHost.Run(args[1], args[2] == "polling", I(3), args.Length > 4 ? args[4] : null);
             case "client":
                 var options = Workloads.ClientOptions.Parse(args.Skip(1));
                 return options.Workload switch

@@ -26,12 +26,14 @@ public static class BenchDaemonHost
         akka.loglevel = WARNING
         """).WithFallback(EmbeddedDefaults.Config());
 
-    public static int Run(string socketPath, bool polling, int spinMicroseconds)
+    public static int Run(string socketPath, bool polling, int spinMicroseconds, string? extraConfigFile)
     {
         long t0 = Stopwatch.GetTimestamp();
         DaemonLogLevel.TryParse("warning", out var level);
         Log.Logger = DaemonLogging.Create(level, LogFormat.Text, journal: false);
         var config = BenchConfig(polling, spinMicroseconds);
+        // An experiment's overrides (e.g. another dispatcher) win over everything else.
+        if (extraConfigFile is not null) config = ConfigurationFactory.ParseString(File.ReadAllText(extraConfigFile)).WithFallback(config);
         var system = ActorSystem.Create("vhsakmt", config);
         try
         {
@@ -52,6 +54,7 @@ public static class BenchDaemonHost
 
     private static void Serve()
     {
+        using var sampler = new AllocationSampler();
         while (Console.In.ReadLine() is { } line)
         {
             switch (line.Trim())
@@ -64,6 +67,14 @@ public static class BenchDaemonHost
                     GC.Collect();
                     GC.WaitForPendingFinalizers();
                     Console.Out.WriteLine($"RSS {Environment.WorkingSet}");
+                    break;
+                case "sample-start":
+                    sampler.Start();
+                    Console.Out.WriteLine("SAMPLING");
+                    break;
+                case "sample-stop":
+                    // Sampled bytes per type: the types a steady-state operation allocates, not exact amounts.
+                    Console.Out.WriteLine("SAMPLES " + string.Join(";", sampler.Stop(12).Select(t => $"{t.Type}={t.Bytes}")));
                     break;
                 case "quit":
                     return;

@@ -25,6 +25,7 @@ public static class ResultsDocument
         md.AppendLine($"| runtime | {m.Runtime} |");
         md.AppendLine($"| date (UTC) | {m.Date:yyyy-MM-dd HH:mm} |");
         md.AppendLine($"| commit | {m.Commit} |");
+        md.AppendLine($"| load average at start (1/5/15 min) | {m.LoadAverage} |");
         md.AppendLine($"| run | {(r.Options.Smoke ? "smoke slice" : "full")}, {r.Elapsed.TotalSeconds:0} s |");
         md.AppendLine();
         md.AppendLine("Every side of every round trip is its own process, pinned with `taskset`: **same-cpu** = both on CPU 0 "
@@ -110,11 +111,34 @@ public static class ResultsDocument
             md.AppendLine($"| {a.Operation} | {a.Operations} | {a.BytesPerOperation:0.0} | {a.Gen0Collections} | {(a.Operation.StartsWith("NOP", StringComparison.Ordinal) ? (a.BytesPerOperation < 1 ? "0 B: met" : "0 B: **missed**") : "")} |");
         md.AppendLine();
 
+        foreach (var src in r.AllocationSources)
+        {
+            md.AppendLine($"Where the {src.Operation} bytes go (separate run with the runtime's allocation-tick sampling on, {src.Operations} {src.Operation}s; "
+                + "one sample per ~100 KB, attributed to the type whose allocation crossed the threshold):").AppendLine();
+            md.AppendLine("| type | sampled KB | share |").AppendLine("|---|---:|---:|");
+            double total = src.Types.Sum(t => (double)t.SampledBytes);
+            foreach (var t in src.Types)
+                md.AppendLine($"| `{t.Type}` | {t.SampledBytes / 1024.0:0} | {P(t.SampledBytes / total)} |");
+            md.AppendLine();
+        }
+
         md.AppendLine("## 7. Start-up").AppendLine();
         md.AppendLine("| what | runs | to socket accepting p50 ms | min | max | to start-up line p50 ms |").AppendLine("|---|---:|---:|---:|---:|---:|");
         foreach (var s in r.Startup)
             md.AppendLine($"| {s.What} | {s.ToSocketMs.Count} | {F(s.ToSocketMs.P50)} | {F(s.ToSocketMs.Min)} | {F(s.ToSocketMs.Max)} | {F(s.ToReadyLineMs.P50)} |");
         md.AppendLine();
+
+        if (r.Experiments.Count > 0)
+        {
+            var floor = r.Nop.LastOrDefault(n => n.DaemonMode == "blocking")?.Floor;
+            md.AppendLine("## 8. Dispatcher experiment (blocking NOP, same placement as sections 4-5)").AppendLine();
+            md.AppendLine("The same synchronous NOP loop with HOCON overrides layered over HOCON.conf, one fresh daemon each. "
+                + "Path: IO thread → DeviceActor (default dispatcher) → ContextActor (vhsakmt-context-dispatcher) → DeviceActor → used ring + call.").AppendLine();
+            md.AppendLine("| variant | override | p50 µs | p99 µs | ratio p50/eventfd floor |").AppendLine("|---|---|---:|---:|---:|");
+            foreach (var e in r.Experiments)
+                md.AppendLine($"| {e.Name} | `{(e.Hocon.Length == 0 ? "(none)" : e.Hocon)}` | {F(e.Result.Latency.P50)} | {F(e.Result.Latency.P99)} | {(floor is null ? "—" : (e.Result.Latency.P50 / floor.Latency.P50).ToString("0.00", CultureInfo.InvariantCulture))} |");
+            md.AppendLine();
+        }
 
         md.AppendLine("## Targets").AppendLine();
         foreach (var line in Targets(r)) md.AppendLine("- " + line);

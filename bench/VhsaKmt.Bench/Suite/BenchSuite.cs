@@ -30,6 +30,7 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
 
         var nop = new List<NopRun>();
         var allocation = new List<AllocationFigure>();
+        var sources = new List<AllocationSources>();
         RealCommandsResult? real = null;
         foreach (var regime in regimes)
         {
@@ -41,6 +42,7 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
                 if (regime == regimes[^1])
                 {
                     allocation.Add(Step("allocation per NOP", () => MeasureNopAllocation(daemon, regime)));
+                    sources.Add(Step("allocation sources per NOP (sampled)", () => SampleNopAllocation(daemon, regime)));
                     real = Step("real commands", () => MeasureRealCommands(daemon, regime, allocation));
                 }
             }
@@ -74,8 +76,33 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
         }
 
         var startup = new List<StartupFigure> { Step("start-up", () => StartupProbe.Measure(options.StartupRuns)) };
-        return new SuiteResults(options, machine, floors, nop, real, batched, scaling, allocation, startup, _notes, sw.Elapsed);
+
+        var experiments = new List<DispatcherExperiment>();
+        if (!options.Smoke)
+        {
+            foreach (var (name, hocon) in DispatcherVariants)
+            {
+                using var daemon = DaemonProcess.Start("blocking", place.ServerCpu, extraHocon: hocon);
+                experiments.Add(new DispatcherExperiment(name, hocon, Step($"experiment {name}", () =>
+                    ClientRun.Run<ClientResult>(Loop($"experiment-{name}", daemon, WaitMode.Block), place.ClientCpu))));
+            }
+        }
+        return new SuiteResults(options, machine, floors, nop, real, batched, scaling, allocation, sources, startup, experiments, _notes, sw.Elapsed);
     }
+
+    /// <summary>
+    /// Dispatcher choices for the hot path, each layered over HOCON.conf (DESIGN.md: prove the choice with the bench).
+    /// The ccmd path is IO thread → DeviceActor (default dispatcher) → ContextActor (vhsakmt-context-dispatcher)
+    /// → DeviceActor → call: each hop to a parked thread is a wake-up.
+    /// </summary>
+    private static readonly (string Name, string Hocon)[] DispatcherVariants =
+    [
+        ("HOCON.conf as committed", ""),
+        ("contexts on the default dispatcher", "akka.actor.vhsakmt-context-dispatcher { type = Dispatcher, executor = default-executor, throughput = 100 }"),
+        ("default dispatcher on a dedicated 2-thread pool",
+            "akka.actor.default-dispatcher { type = ForkJoinDispatcher, throughput = 100, dedicated-thread-pool { thread-count = 2, threadtype = background } }"),
+        ("context pool of 1 thread", "akka.actor.vhsakmt-context-dispatcher.dedicated-thread-pool.thread-count = 1"),
+    ];
 
     private ClientOptions Loop(string label, DaemonProcess daemon, WaitMode wait) => new()
     {
@@ -97,6 +124,18 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
         });
         double perNop = Math.Max(0, after.Bytes - before.Bytes - probe) / (double)Math.Max(1, result.Ccmds);
         return new AllocationFigure("NOP (1 per SUBMIT_3D, steady state)", result.Ccmds, perNop, after.Gen0 - before.Gen0);
+    }
+
+    /// <summary>A separate run with the allocation sampler on (the listener allocates itself, so bytes/op come from the clean run).</summary>
+    private AllocationSources SampleNopAllocation(DaemonProcess daemon, Regime regime)
+    {
+        IReadOnlyList<(string Type, long Bytes)> types = [];
+        var result = ClientRun.Run<ClientResult>(Loop("alloc-sources-nop", daemon, WaitMode.Block), regime.ClientCpu, phase =>
+        {
+            if (phase == "warm") daemon.StartSampling();
+            if (phase == "measured") types = daemon.StopSampling();
+        });
+        return new AllocationSources("NOP", result.Ccmds, types.Select(t => new SampledType(t.Type, t.Bytes)).ToList());
     }
 
     private RealCommandsResult MeasureRealCommands(DaemonProcess daemon, Regime regime, List<AllocationFigure> allocation)

@@ -22,11 +22,18 @@ public sealed class DaemonProcess : IDisposable
     public double StartupMs { get; private init; }
 
     /// <summary>Start a daemon ("blocking" or "polling") pinned to <paramref name="cpu"/> (null: unpinned) and wait until it listens.</summary>
-    public static DaemonProcess Start(string mode, int? cpu, int spinMicroseconds = 50)
+    public static DaemonProcess Start(string mode, int? cpu, int spinMicroseconds = 50, string? extraHocon = null)
     {
         var dir = Directory.CreateTempSubdirectory("vhsakmt-bench-").FullName;
         var socket = Path.Combine(dir, "vhsakmt.sock");
-        var child = ChildProcess.StartBench($"daemon-{mode}", cpu, ["daemon", socket, mode, spinMicroseconds.ToString()]);
+        var args = new List<string> { "daemon", socket, mode, spinMicroseconds.ToString() };
+        if (extraHocon is not null)
+        {
+            string extra = Path.Combine(dir, "experiment.conf");
+            File.WriteAllText(extra, extraHocon);
+            args.Add(extra);
+        }
+        var child = ChildProcess.StartBench($"daemon-{mode}", cpu, args);
         try
         {
             var ready = child.WaitFor("READY ", TimeSpan.FromSeconds(60)).Split(' ');
@@ -46,6 +53,22 @@ public sealed class DaemonProcess : IDisposable
         _child.Send("alloc");
         var parts = _child.WaitFor("ALLOC ", Reply).Split(' ');
         return (long.Parse(parts[0]), int.Parse(parts[1]));
+    }
+
+    /// <summary>Start the allocation sampler inside the daemon.</summary>
+    public void StartSampling()
+    {
+        _child.Send("sample-start");
+        _child.WaitFor("SAMPLING", Reply);
+    }
+
+    /// <summary>Stop the sampler: (type, sampled bytes), most first.</summary>
+    public IReadOnlyList<(string Type, long Bytes)> StopSampling()
+    {
+        _child.Send("sample-stop");
+        var text = _child.WaitFor("SAMPLES ", Reply);
+        return text.Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(kv => { int eq = kv.LastIndexOf('='); return (kv[..eq], long.Parse(kv[(eq + 1)..])); }).ToList();
     }
 
     /// <summary>The daemon's resident set after a full GC (bytes).</summary>

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace VhsaKmt.Bench.Suite;
 
 /// <summary>Where and when the numbers were taken.</summary>
-public sealed record MachineInfo(int Cpus, string CpuModel, string Kernel, string Runtime, string Commit, DateTime Date)
+public sealed record MachineInfo(int Cpus, string CpuModel, string Kernel, string Runtime, string Commit, DateTime Date, string LoadAverage)
 {
     public static MachineInfo Collect(string repoDirectory)
     {
@@ -15,7 +15,9 @@ public sealed record MachineInfo(int Cpus, string CpuModel, string Kernel, strin
         }
         catch (IOException) { /* not Linux-like: leave unknown */ }
         string kernel = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : RuntimeInformation.OSDescription;
-        return new MachineInfo(Environment.ProcessorCount, model, kernel, RuntimeInformation.FrameworkDescription, GitCommit(repoDirectory), DateTime.UtcNow);
+        // Other work on the machine shows in every tail: record how busy it was when the run started.
+        string load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+        return new MachineInfo(Environment.ProcessorCount, model, kernel, RuntimeInformation.FrameworkDescription, GitCommit(repoDirectory), DateTime.UtcNow, load);
     }
 
     private static string GitCommit(string repo)

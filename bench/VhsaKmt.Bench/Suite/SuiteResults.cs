@@ -13,11 +13,20 @@ public sealed record NopRun(string DaemonMode, string ClientWait, string Regime,
 /// <summary>Managed bytes the daemon allocated per operation in steady state.</summary>
 public sealed record AllocationFigure(string Operation, long Operations, double BytesPerOperation, int Gen0Collections);
 
+/// <summary>Sampled allocation sources (GCAllocationTick) of one steady-state operation in the daemon.</summary>
+public sealed record AllocationSources(string Operation, long Operations, IReadOnlyList<SampledType> Types);
+
+/// <summary>One type and the bytes attributed to it by the ~100 KB allocation-tick sampling.</summary>
+public sealed record SampledType(string Type, long SampledBytes);
+
 /// <summary>One scaling point: the loop result plus the daemon's RSS growth per idle context.</summary>
 public sealed record ScalePoint(ClientResult Result, double RssBytesPerContext);
 
 /// <summary>Start-up: process start to listening socket, and to the start-up line.</summary>
 public sealed record StartupFigure(string What, LatencySummary ToSocketMs, LatencySummary ToReadyLineMs);
+
+/// <summary>A configuration experiment: the same blocking NOP round trip with HOCON overrides layered over HOCON.conf.</summary>
+public sealed record DispatcherExperiment(string Name, string Hocon, ClientResult Result);
 
 /// <summary>Everything one suite run measured.</summary>
 public sealed record SuiteResults(
@@ -29,6 +38,8 @@ public sealed record SuiteResults(
     IReadOnlyList<ClientResult> Batched,
     IReadOnlyList<ScalePoint> Scaling,
     IReadOnlyList<AllocationFigure> Allocation,
+    IReadOnlyList<AllocationSources> AllocationSources,
     IReadOnlyList<StartupFigure> Startup,
+    IReadOnlyList<DispatcherExperiment> Experiments,
     IReadOnlyList<string> Notes,
     TimeSpan Elapsed);
