@@ -62,11 +62,7 @@ public sealed partial class TestVmm
                         // Re-send the table without it first: the fd stays valid until the back-end has dropped it.
                         if (changed)
                         {
-                            lock (_frontEnd)
-                            {
-                                if (header.NeedsReply) writer.ReplyU64(header.Request, 0);
-                                if (Options.ResendMemTableOnShmemMap) { SendMemTableLocked(); Interlocked.Increment(ref _memTableResends); }
-                            }
+                            lock (_frontEnd) AnswerLocked(writer, header, 0, changed);
                             removed!.Fd.Dispose();
                             reader.ReleaseMessage();
                             continue;
@@ -78,11 +74,7 @@ public sealed partial class TestVmm
                         break;
                 }
                 // QEMU is one thread: it answers, then blocks on the SET_MEM_TABLE reply, reading nothing else.
-                lock (_frontEnd)
-                {
-                    if (header.NeedsReply) writer.ReplyU64(header.Request, (ulong)result);
-                    if (changed && Options.ResendMemTableOnShmemMap) { SendMemTableLocked(); Interlocked.Increment(ref _memTableResends); }
-                }
+                lock (_frontEnd) AnswerLocked(writer, header, result, changed);
                 reader.ReleaseMessage();
             }
         }
@@ -94,6 +86,21 @@ public sealed partial class TestVmm
         {
             reader.ReleaseMessage();
         }
+    }
+
+    /// <summary>Reply and, when the window changed, re-send the memory table, in the configured order.</summary>
+    private void AnswerLocked(VhostUserWriter writer, VhostUserHeader header, long result, bool changed)
+    {
+        bool resend = changed && Options.ResendMemTableOnShmemMap;
+        if (resend && Options.MemTableBeforeShmemReply) ResendMemTableLocked();
+        if (header.NeedsReply) writer.ReplyU64(header.Request, (ulong)result);
+        if (resend && !Options.MemTableBeforeShmemReply) ResendMemTableLocked();
+    }
+
+    private void ResendMemTableLocked()
+    {
+        SendMemTableLocked();
+        Interlocked.Increment(ref _memTableResends);
     }
 
     /// <summary>The error that stopped the backend-channel server, if any (tests assert it is null).</summary>

@@ -38,6 +38,13 @@ public sealed record TestVmmOptions
     /// <summary>After replying to SHMEM_MAP/UNMAP, send SET_MEM_TABLE with/without the mapped blob, as QEMU does.</summary>
     public bool ResendMemTableOnShmemMap { get; init; } = true;
 
+    /// <summary>
+    /// Send that SET_MEM_TABLE before the SHMEM_MAP/UNMAP reply instead of after it. VHOST-USER.md §5 saw it
+    /// after; QEMU's code path (memory listener commit inside the request handler) can put it before, so a
+    /// back-end must survive both orders.
+    /// </summary>
+    public bool MemTableBeforeShmemReply { get; init; }
+
     /// <summary>Guest-physical base at which the host-visible window (shm id 1) appears in the guest.</summary>
     public ulong HostVisibleGuestPhysAddr { get; init; } = 0x8_0000_0000;
 

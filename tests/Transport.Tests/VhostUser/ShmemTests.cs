@@ -43,11 +43,13 @@ public sealed class ShmemTests
         }
     }
 
-    [Fact]
-    public async Task Back_to_back_requests_while_the_front_end_waits_on_set_mem_table_do_not_deadlock()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Back_to_back_requests_while_the_front_end_waits_on_set_mem_table_do_not_deadlock(bool tableBeforeReply)
     {
         using var harness = new BackendHarness();
-        var (vmm, connection, _) = harness.Connect();
+        var (vmm, connection, _) = harness.Connect(new TestVmmOptions { MemTableBeforeShmemReply = tableBeforeReply });
         using (vmm)
         using (var blob = MemFd.Create("blobs", 0x4000))
         {
