@@ -37,7 +37,7 @@ public static class BlobResolver
         {
             if (c.BlobFlags != VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE) return Refuse(ErrInvalidParameter, "shmem flags must be exactly MAPPABLE");
             if (c.BlobMem != VIRTIO_GPU_BLOB_MEM_HOST3D) return Refuse(ErrInvalidParameter, "shmem must be HOST3D");
-            if (c.Size < 24 || c.Size > uint.MaxValue) return Refuse(ErrInvalidParameter, "shmem size outside 24..2^32-1");
+            if (c.Size < 8 || c.Size > uint.MaxValue) return Refuse(ErrInvalidParameter, "shmem size outside 8..2^32-1");
             if (state.Shmem is not null) return Refuse(ErrInvalidParameter, "the context already has a shmem");
             if (!state.Objects.HasRoom()) return Refuse(ErrOutOfMemory, "object limit");
             var shmem = ShmemRegion.Create(c.Size, $"vhsakmt-shmem-{state.Info.VmId}-{c.CtxId}");

@@ -78,6 +78,18 @@ public static class CcmdStream
             else
             {
                 ReadOnlySpan<byte> req = request;
+                if (entry.Family == CcmdFamily.Memory && request.Length < entry.RequestSize)
+                {
+                    // A MEMORY len below 312 is the G-init layout (80-byte request, §4.10): never parse it as G-new.
+                    if (!state.GuestRevisionLogged)
+                    {
+                        state.GuestRevisionLogged = true;
+                        cx.Log.Warning("guest revision G-init detected (MEMORY len {Len} < {Size}); its MEMORY layout is not served, answering -22", hdr.len, entry.RequestSize);
+                    }
+                    if (slotOk) WriteSlot(shmem, hdr.rsp_off, guestLen, Errno.EINVAL, default);
+                    shmem.PublishSeqno(hdr.seqno);
+                    continue;
+                }
                 if (request.Length < entry.RequestSize)
                 {
                     // Older, shorter guest request: zero-extend into the private buffer.

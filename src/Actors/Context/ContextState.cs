@@ -61,6 +61,9 @@ public sealed class ContextState
     /// <summary>Handler faults answered (each one restarts the actor).</summary>
     public int HandlerFaults { get; internal set; }
 
+    /// <summary>A G-init request was seen and logged (logged once per context).</summary>
+    public bool GuestRevisionLogged { get; internal set; }
+
     /// <summary>Ordered teardown finished: every host resource released.</summary>
     public bool TornDown { get; internal set; }
 

@@ -20,14 +20,18 @@ public sealed unsafe class ShmemRegion : IDisposable
 
     private byte* _base;
 
-    private ShmemRegion(SafeFileHandle fd, byte* mapping, ulong size)
+    private ShmemRegion(SafeFileHandle fd, byte* mapping, ulong size, ulong mapped)
     {
         Fd = fd;
         _base = mapping;
         Size = size;
+        _mapped = mapped;
         // The view is capped at int.MaxValue; a larger blob (allowed up to 2^32-1) simply has an unused tail.
-        AreaSize = (int)Math.Min(size - ResponseOffset, (ulong)int.MaxValue);
+        // A blob smaller than the header has no response area: ccmds then only get their seqno.
+        AreaSize = size <= ResponseOffset ? 0 : (int)Math.Min(size - ResponseOffset, (ulong)int.MaxValue);
     }
+
+    private readonly ulong _mapped;
 
     /// <summary>The memfd (owned here; the device dups it for SHMEM_MAP).</summary>
     public SafeFileHandle Fd { get; }
@@ -38,8 +42,10 @@ public sealed unsafe class ShmemRegion : IDisposable
     /// <summary>Creates, sizes, seals and maps the memfd; writes rsp_mem_offset. Throws on a host failure (not a guest error).</summary>
     public static ShmemRegion Create(ulong size, string name)
     {
-        if (size < 8 + ResponseOffset - 8 || size > uint.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(size), size, "shmem size must be 16..2^32-1");
+        if (size < 8 || size > uint.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(size), size, "shmem size must be 8..2^32-1");
+        // The file (and our mapping) is at least a page, so the 16-byte header always exists on the host side.
+        ulong fileSize = Math.Max((size + 4095) & ~4095UL, 4096);
         var nameBytes = Encoding.ASCII.GetBytes(name + "\0");
         int fd;
         fixed (byte* n = nameBytes) fd = LibC.memfd_create(n, MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -47,13 +53,13 @@ public sealed unsafe class ShmemRegion : IDisposable
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            if (LibC.ftruncate(fd, (long)size) != 0)
-                throw new IOException($"ftruncate({size}) failed: errno {Marshal.GetLastPInvokeError()}");
+            if (LibC.ftruncate(fd, (long)fileSize) != 0)
+                throw new IOException($"ftruncate({fileSize}) failed: errno {Marshal.GetLastPInvokeError()}");
             if (LibC.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
                 throw new IOException($"sealing the shmem memfd failed: errno {Marshal.GetLastPInvokeError()}");
-            void* p = LibC.mmap(null, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            void* p = LibC.mmap(null, (size_t)fileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             if (p == (void*)-1) throw new IOException($"mmap of the shmem failed: errno {Marshal.GetLastPInvokeError()}");
-            var region = new ShmemRegion(handle, (byte*)p, size);
+            var region = new ShmemRegion(handle, (byte*)p, size, fileSize);
             Volatile.Write(ref *(uint*)((byte*)p + 4), ResponseOffset);
             return region;
         }
@@ -87,7 +93,7 @@ public sealed unsafe class ShmemRegion : IDisposable
         var p = _base;
         if (p == null) return;
         _base = null;
-        LibC.munmap(p, (size_t)Size);
+        LibC.munmap(p, (size_t)_mapped);
         Fd.Dispose();
     }
 }
