@@ -5,18 +5,20 @@
 #   vhsakmt.vm=<name>       tag prefix of the clients' report lines (default vm)
 #   vhsakmt.clients=<n>     clients started at once (default 1)
 #   vhsakmt.hold=<seconds>  how long each client keeps its objects after its last step (default 3)
+#   vhsakmt.crash=<step>    every client SIGKILLs itself right after that step (default: none)
 /bin/busybox --install -s /bin
 mount -t devtmpfs dev /dev
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 exec </dev/console >/dev/console 2>&1
 
-vm=vm; clients=1; hold=3
+vm=vm; clients=1; hold=3; crash=""
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         vhsakmt.vm=*) vm="${arg#*=}";;
         vhsakmt.clients=*) clients="${arg#*=}";;
         vhsakmt.hold=*) hold="${arg#*=}";;
+        vhsakmt.crash=*) crash="${arg#*=}";;
     esac
 done
 echo "@@vhsakmt $vm-init BOOT kernel=$(uname -r) clients=$clients"
@@ -38,11 +40,14 @@ while [ $has_gpu = 1 ] && [ ! -e /dev/dri/renderD128 ] && [ $i -lt 300 ]; do sle
 pids=""
 n=1
 while [ $n -le "$clients" ]; do
-    /vhsakmt-guest "$vm-c$n" "$hold" &
+    /vhsakmt-guest "$vm-c$n" "$hold" "$crash" &
     pids="$pids $!"
     n=$((n + 1))
 done
 for p in $pids; do wait "$p"; done
+# Give the guest kernel's deferred release work (CTX_DETACH/UNREF/CTX_DESTROY of exited clients) time to
+# reach the host before the VM goes away.
+sleep 1
 
 dmesg | grep -i -E 'virtio|drm|\[drm\]' | sed 's/^/@@dmesg /'
 echo "@@vhsakmt $vm-init DONE"

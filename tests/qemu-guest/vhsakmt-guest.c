@@ -9,15 +9,18 @@
  * The chain stops at the first failing step that later steps depend on. Every wait has a timeout, so
  * the client always reaches DONE.
  *
- * usage: vhsakmt-guest <tag> [hold-seconds]
+ * usage: vhsakmt-guest <tag> [hold-seconds] [crash-after-step]
  * hold-seconds: how long to keep every object alive after the last step (default 3), so the host test
  * can read the pattern buffer in the daemon's KFD memory before the guest releases it.
+ * crash-after-step: SIGKILL itself right after that step passed (a crashed ROCm process), so the host
+ * test can check that the daemon releases everything the process held.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +40,7 @@
 #define WAIT_MS 10000 /* per ccmd: fence + seqno; TCG is slow, a healthy host answers in ms */
 
 static const char *tag = "c0";
+static const char *crash_after;
 static int npass, nfail;
 
 static void vreport(const char *verdict, const char *step, const char *fmt, va_list ap)
@@ -71,6 +75,10 @@ __attribute__((format(printf, 2, 3))) static int PASS(const char *step, const ch
     npass++;
     vreport("PASS", step, fmt, ap);
     va_end(ap);
+    if (crash_after && strcmp(step, crash_after) == 0) {
+        report("INFO", "crash", "after=%s", step);
+        kill(getpid(), SIGKILL);
+    }
     return 1;
 }
 
@@ -296,6 +304,8 @@ int main(int argc, char **argv)
     if (argc > 1)
         tag = argv[1];
     unsigned hold = argc > 2 ? (unsigned)atoi(argv[2]) : 3;
+    if (argc > 3 && argv[3][0])
+        crash_after = argv[3];
     char why[256] = "";
     struct dev d = { .fd = -1 };
     int r;

@@ -104,6 +104,39 @@ public sealed class QemuEndToEndTests
     }
 
     [QemuFact]
+    public async Task A_guest_process_killed_mid_way_has_everything_it_held_released_by_the_daemon()
+    {
+        _fx.Require();
+        var run = _fx.NewRunDir();
+        await using var daemon = await StartDaemonAsync(run);
+        // Killed while it holds the shmem, three allocations, a queue, its doorbell and queue blobs.
+        await using var vm = new QemuGuest(_fx.Env, "crash", run, _fx.KernelInChroot, _fx.InitrdInChroot,
+            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 1, holdSeconds: 0, crashAfterStep: "queue_blob");
+
+        var pattern = await CheckPatternAsync(vm, "crash-c1");
+        var report = await vm.WaitForExitAsync(_fx.Env.GuestTimeout);
+        Dump(vm, report);
+
+        Assert.Null(pattern); // the buffer was live in the daemon before the crash
+        Assert.NotNull(report.Find("crash-c1", "PASS", "queue_blob"));
+        Assert.NotNull(report.Find("crash-c1", "INFO", "crash"));
+        Assert.False(report.IsDone("crash-c1"), "the client was killed, it cannot have reported DONE");
+        Assert.Empty(report.Failures("crash-c1"));
+        Assert.True(report.IsDone("crash-init"), vm.Describe(report));
+
+        // The guest kernel closed the dead process's DRM file: the daemon destroys the context and releases
+        // every object in order, cleanly, and the buffer's memory no longer holds the guest's data.
+        var released = await WaitForLogAsync(e => e.MessageTemplate.Text.Contains("released", StringComparison.Ordinal)
+            && DaemonLogCapture.Property(e, "CtxId") is not null, TimeSpan.FromSeconds(15));
+        Assert.True(released is not null, $"the daemon never logged the context's release:\n{_fx.Log.Dump()}");
+        Assert.Equal("True", DaemonLogCapture.Property(released!, "Clean"));
+        var alloc = report.Find("crash-c1", "PASS", "write_pattern")!;
+        var stillThere = TryReadPattern(alloc.HexValue("va"), int.Parse(alloc.Value("size")!), alloc.HexValue("seed"));
+        Assert.False(stillThere, $"the crashed guest's buffer at {alloc.Value("va")} still holds its data after the release");
+        Assert.True(await daemon.IsAliveAsync());
+    }
+
+    [QemuFact]
     public async Task Vhost_user_gpu_pci_front_end_without_blobs_boots_gets_answers_and_one_warning()
     {
         _fx.Require();
@@ -204,6 +237,32 @@ public sealed class QemuEndToEndTests
         Assert.True(destroyed == expected, $"daemon logged {destroyed} of the {expected} contexts destroyed:\n{_fx.Log.Dump()}");
 
         static string Key(LogEvent e) => $"{DaemonLogCapture.Property(e, "VmId")}/{DaemonLogCapture.Property(e, "CtxId")}";
+    }
+
+    private async Task<LogEvent?> WaitForLogAsync(Func<LogEvent, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_fx.Log.Events.FirstOrDefault(match) is { } e)
+                return e;
+            if (DateTime.UtcNow > deadline)
+                return null;
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>True if the daemon's memory at <paramref name="va"/> still holds the guest's pattern.</summary>
+    private static bool TryReadPattern(ulong va, int size, ulong seed)
+    {
+        try
+        {
+            return KfdMemory.FirstMismatch(KfdMemory.Read(va, size), seed) < 0;
+        }
+        catch (IOException)
+        {
+            return false; // unmapped: released
+        }
     }
 
     /// <summary>Guest-kernel seconds from "virtio-gpu-pci detected" to "Initialized virtio_gpu", or null.</summary>

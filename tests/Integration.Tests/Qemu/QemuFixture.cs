@@ -5,8 +5,8 @@ namespace VhsaKmt.Integration.Tests.Qemu;
 
 /// <summary>
 /// Shared by every QEMU test: checks the prerequisites (fails with the reason under CI, where
-/// <see cref="QemuFactAttribute"/> does not skip), mounts /dev and /proc into the chroot, places the
-/// kernel and initramfs inside it, and routes the process-wide Serilog logger to a capture.
+/// <see cref="QemuFactAttribute"/> does not skip), places the kernel and initramfs inside the chroot,
+/// and routes the process-wide Serilog logger to a capture.
 /// </summary>
 public sealed class QemuFixture : IDisposable
 {
@@ -14,7 +14,7 @@ public sealed class QemuFixture : IDisposable
     public const string GuestDirInChroot = "/opt/vhsakmt-e2e";
 
     private readonly object _gate = new();
-    private ChrootMounts? _mounts;
+    private bool _prepared;
     private ILogger? _previousLogger;
     private readonly List<string> _runDirs = new();
 
@@ -30,13 +30,13 @@ public sealed class QemuFixture : IDisposable
             throw new InvalidOperationException($"CI=true and {reason}");
         lock (_gate)
         {
-            if (_mounts is not null)
+            if (_prepared)
                 return;
             var guestDir = Path.Combine(Env.Chroot, GuestDirInChroot.TrimStart('/'));
             Directory.CreateDirectory(guestDir);
             File.Copy(Env.Kernel, Path.Combine(guestDir, "vmlinuz"), overwrite: true);
             File.Copy(Env.Initramfs, Path.Combine(guestDir, "initramfs.cpio.gz"), overwrite: true);
-            _mounts = new ChrootMounts(Env.Chroot);
+            _prepared = true;
             _previousLogger = Serilog.Log.Logger;
             Serilog.Log.Logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(Log).CreateLogger();
         }
@@ -60,8 +60,7 @@ public sealed class QemuFixture : IDisposable
         {
             if (_previousLogger is not null)
                 Serilog.Log.Logger = _previousLogger;
-            _mounts?.Dispose();
-            _mounts = null;
+            _prepared = false;
             // Consoles and sockets are in the tests' output already (QemuGuest.Describe).
             foreach (var dir in _runDirs)
                 Directory.Delete(dir, recursive: true);

@@ -15,7 +15,8 @@ public enum GpuFrontEnd
 }
 
 /// <summary>
-/// One QEMU VM started in the trixie chroot (<c>chroot DIR qemu-system-x86_64 …</c>) with the test
+/// One QEMU VM started in the trixie chroot (<c>chroot DIR qemu-system-x86_64 …</c>, in its own mount
+/// namespace) with the test
 /// kernel and initramfs; its serial console goes to a file that <see cref="ReadReport"/> parses.
 /// </summary>
 public sealed class QemuGuest : IAsyncDisposable
@@ -27,10 +28,15 @@ public sealed class QemuGuest : IAsyncDisposable
     public string Name { get; }
     public string CommandLine { get; }
 
+    /// <summary>sh script: $1 = chroot dir, then the command; /dev read-only so nothing can delete device nodes.</summary>
+    private const string MountAndChroot =
+        "root=\"$1\"; mount --bind /dev \"$root/dev\"; mount -o remount,bind,ro \"$root/dev\"; " +
+        "mount -t proc proc \"$root/proc\"; exec chroot \"$@\"";
+
     /// <param name="runDirInChroot">a directory inside the chroot (path as seen from inside it)</param>
     /// <param name="socketInChroot">the daemon's socket, as seen from inside the chroot</param>
     public QemuGuest(QemuEnvironment env, string name, string runDirInChroot, string kernelInChroot, string initrdInChroot,
-        GpuFrontEnd frontEnd, string? socketInChroot, int clients, int holdSeconds)
+        GpuFrontEnd frontEnd, string? socketInChroot, int clients, int holdSeconds, string? crashAfterStep = null)
     {
         Name = name;
         _consoleHostPath = Path.Combine(env.Chroot, runDirInChroot.TrimStart('/'), $"{name}.console");
@@ -41,7 +47,8 @@ public sealed class QemuGuest : IAsyncDisposable
             "-accel", env.Accelerator, "-smp", "1", "-m", "512M",
             "-display", "none", "-nic", "none", "-nodefaults", "-no-reboot",
             "-kernel", kernelInChroot, "-initrd", initrdInChroot,
-            "-append", $"console=ttyS0 quiet panic=-1 vhsakmt.vm={name} vhsakmt.clients={clients} vhsakmt.hold={holdSeconds}",
+            "-append", $"console=ttyS0 quiet panic=-1 vhsakmt.vm={name} vhsakmt.clients={clients} vhsakmt.hold={holdSeconds}"
+                + (crashAfterStep is null ? "" : $" vhsakmt.crash={crashAfterStep}"),
             "-serial", $"file:{runDirInChroot}/{name}.console",
         };
         if (frontEnd == GpuFrontEnd.None)
@@ -61,7 +68,12 @@ public sealed class QemuGuest : IAsyncDisposable
             ]);
         }
 
-        var psi = new ProcessStartInfo("chroot") { RedirectStandardError = true, RedirectStandardOutput = true };
+        // QEMU needs /dev and /proc inside the chroot. They are mounted in a private mount namespace that
+        // lives exactly as long as this QEMU: nothing is left mounted on the host, concurrent runs cannot
+        // unmount each other's, and deleting the cache can never reach the host's /dev.
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "--mount", "--propagation", "private", "--", "sh", "-ec", MountAndChroot, "vhsakmt-qemu" })
+            psi.ArgumentList.Add(a);
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         CommandLine = "chroot " + string.Join(' ', args);
