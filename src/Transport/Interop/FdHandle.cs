@@ -33,8 +33,7 @@ public sealed class FdHandle : SafeHandle
         DangerousAddRef(ref added);
         try
         {
-            const int F_DUPFD_CLOEXEC = 1030;
-            int fd = LibC.fcntl(Fd, F_DUPFD_CLOEXEC, 0);
+            int fd = LibC.fcntl(Fd, LibC.F_DUPFD_CLOEXEC, 0);
             if (fd < 0) throw LibcException.FromErrno("fcntl(F_DUPFD_CLOEXEC)");
             return Adopt(fd);
         }
