@@ -35,6 +35,10 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void EmbeddedDefaultsAreTheRepositoryHoconConf()
+        => Assert.Equal(File.ReadAllText(RepoFiles.Path("HOCON.conf")), EmbeddedDefaults.Text());
+
+    [Fact]
     public void DefaultsAloneResolveToAutoInfoText()
     {
         var c = DaemonConfiguration.Load(Args(), EmbeddedDefaults.Config());
