@@ -123,6 +123,25 @@ public sealed class DaemonHarness : IAsyncDisposable
         return b;
     }
 
+    /// <summary>
+    /// Create the KFD's process-wide pages once (event page, per-node doorbell page: they live as long as the KFD, as
+    /// in libhsakmt) through a throw-away VM, so a leak baseline taken afterwards only counts per-guest resources.
+    /// </summary>
+    public async Task WarmUpAsync()
+    {
+        using (var vmm = Connect())
+        {
+            var p = Process(new GuestGpu(vmm), "warm-up");
+            if (p.OpenKfd().Ret != 0) throw new InvalidOperationException("warm-up OPEN_KFD failed");
+            p.CreateEvent();
+            var ring = p.AllocMemory(1, 0x10000, Native.Hsa.HsaMemFlags.HostAccess);
+            var rw = p.AllocMemory(1, 0x1000, Native.Hsa.HsaMemFlags.HostAccess);
+            if (p.CreateQueue(1, 21, ring, 0x10000, rw, rw.Va, rw.Va + 8).Ret != 0) throw new InvalidOperationException("warm-up queue failed");
+            p.Exit();
+        }
+        await Eventually(() => DevicesAsync().Result.Count == 0, "warm-up device stopped");
+    }
+
     public LeakSnapshot Leaks() => new(
         Kfd.Counters.Snapshot(),
         Transport.Interop.ResourceCounters.OpenFds,

@@ -66,8 +66,7 @@ public sealed class RocmProcess
     {
         if (!_gpu.CapsetChecked && _gpu.Capset().ContextType != VirtioGpuConst.VIRTGPU_HSAKMT_CONTEXT_AMDGPU)
             throw new InvalidOperationException("capset 8 context_type is not 1: G-new would skip this device");
-        CtxId = _gpu.NextContextId();
-        Expect(_gpu.Command(GpuRequests.CtxCreate(CtxId, VirtioGpuConst.VIRTIO_GPU_CAPSET_HSAKMT, Name)), "CTX_CREATE");
+        if (CtxId == 0) CreateContextOnly();
         var shmem = CreateBlob(0, ShmemPages * PageSize, VirtioGpuConst.VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE, out var status);
         if (status != VirtioGpuCtrlType.VIRTIO_GPU_RESP_OK_NODATA || shmem.ShmOffset is null)
             throw new InvalidOperationException($"shmem blob: {status}");
