@@ -1,27 +1,24 @@
 using VhsaKmt.Actors.Messages;
 using VhsaKmt.Native.Interop;
-using VhsaKmt.Native.Va;
 using VhsaKmt.Transport.Virtio;
 
 namespace VhsaKmt.Actors.Objects;
 
 /// <summary>
-/// A userptr blob's guest page runs mapped back-to-back at a placeholder VA of the context's slice (MAP_FIXED over
-/// the front-end's memory fds), so the host and the GPU see the guest's bytes. The placeholder is recorded as backed
-/// in the <see cref="VaManager"/>; <see cref="Dispose"/> re-reserves it PROT_NONE (dropping the guest pages).
+/// A userptr blob's guest page runs mapped back-to-back (MAP_FIXED over the front-end's memory fds) into a
+/// placeholder range the kernel chooses outside the device VA area — the KFD treats memory inside that area as its
+/// own, never as user memory — so the host and the GPU see the guest's bytes. <see cref="Dispose"/> unmaps it all.
 /// </summary>
 public sealed class GuestPageMapping : IDisposable
 {
     private const ulong Page = 4096;
-    private readonly VaManager _va;
-    private VaBacking? _backing;
+    private MappedRegion? _placeholder;
 
-    private GuestPageMapping(VaManager va, VaBacking backing, ulong address, ulong length)
+    private GuestPageMapping(MappedRegion placeholder)
     {
-        _va = va;
-        _backing = backing;
-        Address = address;
-        Length = length;
+        _placeholder = placeholder;
+        Address = placeholder.Address;
+        Length = placeholder.Length;
     }
 
     public ulong Address { get; }
@@ -40,13 +37,17 @@ public sealed class GuestPageMapping : IDisposable
         return total;
     }
 
-    /// <summary>Maps every run at <paramref name="placeholder"/> + running offset; on failure nothing stays mapped. Null with a reason.</summary>
-    public static GuestPageMapping? TryMap(VaManager va, IGuestMemory memory, IReadOnlyList<MemEntry> entries, ulong placeholder, ulong total, out string? reason)
+    /// <summary>Maps every run at placeholder + running offset; on failure nothing stays mapped. Null with a reason.</summary>
+    public static GuestPageMapping? TryMap(IGuestMemory memory, IReadOnlyList<MemEntry> entries, ulong total, out string? reason)
     {
-        var backing = va.TryBack(placeholder, total);
-        if (backing is null)
+        MappedRegion placeholder;
+        try
         {
-            reason = $"placeholder 0x{placeholder:x}+0x{total:x} cannot be backed";
+            placeholder = Mmap.ReserveAnywhere(total);
+        }
+        catch (LibcException ex)
+        {
+            reason = ex.Message;
             return null;
         }
         ulong offset = 0;
@@ -57,7 +58,7 @@ public sealed class GuestPageMapping : IDisposable
                 if (!memory.TryGetFdRange(e.Addr, e.Length, out var range))
                 {
                     reason = $"guest range 0x{e.Addr:x}+0x{e.Length:x} is not in the memory table";
-                    va.Unback(backing);
+                    placeholder.Dispose();
                     return null;
                 }
                 using (range.Fd)
@@ -65,28 +66,24 @@ public sealed class GuestPageMapping : IDisposable
                     if (range.FdOffset % Page != 0)
                     {
                         reason = $"guest range 0x{e.Addr:x} maps to an unaligned fd offset 0x{range.FdOffset:x}";
-                        va.Unback(backing);
+                        placeholder.Dispose();
                         return null;
                     }
-                    // The region object is dropped on purpose: the pages stay until the backing is re-reserved.
-                    Mmap.MapSharedFixed(range.Fd, range.FdOffset, placeholder + offset, e.Length, static (_, _) => { });
+                    // The run lives inside the placeholder: unmapping the placeholder drops it.
+                    Mmap.MapSharedFixed(range.Fd, range.FdOffset, placeholder.Address + offset, e.Length, static (_, _) => { });
                 }
                 offset += e.Length;
             }
         }
         catch (LibcException ex)
         {
-            va.Unback(backing);
+            placeholder.Dispose();
             reason = ex.Message;
             return null;
         }
         reason = null;
-        return new GuestPageMapping(va, backing, placeholder, total);
+        return new GuestPageMapping(placeholder);
     }
 
-    public void Dispose()
-    {
-        var b = Interlocked.Exchange(ref _backing, null);
-        if (b is not null) _va.Unback(b);
-    }
+    public void Dispose() => Interlocked.Exchange(ref _placeholder, null)?.Dispose();
 }

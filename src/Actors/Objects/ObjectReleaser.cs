@@ -1,6 +1,7 @@
 using Serilog;
 using VhsaKmt.Actors.Context;
 using VhsaKmt.Native;
+using VhsaKmt.Native.Va;
 
 namespace VhsaKmt.Actors.Objects;
 
@@ -13,6 +14,12 @@ namespace VhsaKmt.Actors.Objects;
 public sealed class ObjectReleaser(ContextState state, IKfd kfd, ILogger log)
 {
     public ContextState State { get; } = state;
+
+    private void CheckVa(VaResult r, KfdObject o)
+    {
+        if (!r.IsOk)
+            log.Warning("release of {Object}: VA not returned to the slice ({Status})", o.ToString(), r.Status);
+    }
 
     private void Check(HsaStatus st, string what, KfdObject o)
     {
@@ -49,18 +56,16 @@ public sealed class ObjectReleaser(ContextState state, IKfd kfd, ILogger log)
         switch (m.Placement)
         {
             case MemoryPlacement.Slice:
-                Check(kfd.FreeMemory(m.Address, m.Size), "FreeMemory", m);
-                State.Slice?.Free(m.Address);
-                break;
             case MemoryPlacement.Scratch:
                 Check(kfd.FreeMemory(m.Address, m.Size), "FreeMemory", m);
-                State.Slice?.Free(m.Address);
+                if (State.Slice is { } slice) CheckVa(slice.Free(m.Address), m);
                 break;
             case MemoryPlacement.NoAddress:
                 Check(kfd.FreeMemory(m.Address, m.Size), "FreeMemory", m);
                 break;
             case MemoryPlacement.SharedImport:
                 Check(kfd.FreeMemory(m.Address, m.Size), "FreeMemory", m);
+                if (State.Slice?.Contains(m.Address, m.Size) == true) State.Slice.Free(m.Address);
                 break;
         }
         State.VramInUse -= Math.Min(State.VramInUse, m.QuotaBytes);
@@ -73,9 +78,7 @@ public sealed class ObjectReleaser(ContextState state, IKfd kfd, ILogger log)
         u.Released = true;
         if (u.GpuMapped) Check(kfd.UnmapMemoryToGpu(u.Address), "UnmapMemoryToGpu", u);
         if (u.Registered) Check(kfd.DeregisterMemory(u.Address), "DeregisterMemory", u);
-        // Re-reserving the placeholder PROT_NONE drops the mapping of the guest's pages; then the VA goes back.
-        u.Mapping.Dispose();
-        State.Slice?.Free(u.Address);
+        u.Mapping.Dispose(); // unmaps the placeholder and with it the guest's pages
         State.Objects.Remove(u);
     }
 

@@ -4,7 +4,7 @@ namespace VhsaKmt.Actors.Objects;
 
 /// <summary>
 /// USERPTR: guest pages (HOST3D_GUEST + USE_USERPTR blob) mapped into the daemon back-to-back at a placeholder VA
-/// of the context's slice, so the host and the GPU see the guest's bytes (PROTOCOL.md §2.8 step 4, §4.4).
+/// (outside the device VA area), so the host and the GPU see the guest's bytes (PROTOCOL.md §2.8 step 4, §4.4).
 /// </summary>
 public sealed class UserptrObject(ulong placeholder, ulong size, GuestPageMapping mapping, bool readOnly) : KfdObject(placeholder, size)
 {
