@@ -77,10 +77,15 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
 
     public void OnFeaturesNegotiated(ulong ackedFeatures, ulong ackedProtocolFeatures)
     {
+        // Also called at SET_PROTOCOL_FEATURES, before SET_FEATURES (features still 0): judge only a real ack, once.
         const ulong required = 1UL << VirtioGpuConst.VIRTIO_GPU_F_VIRGL | 1UL << VirtioGpuConst.VIRTIO_GPU_F_RESOURCE_BLOB | 1UL << VirtioGpuConst.VIRTIO_GPU_F_CONTEXT_INIT;
-        if ((ackedFeatures & required) != required)
-            _log.Warning("front-end acked features 0x{Features:x} without VIRGL|RESOURCE_BLOB|CONTEXT_INIT: a ROCm guest cannot create its native context", ackedFeatures);
+        if (ackedFeatures == 0 || (ackedFeatures & required) == required || Interlocked.Exchange(ref _warnedFeatures, 1) != 0) return;
+        _log.Warning("Front-end acked virtio-gpu features 0x{Features:x} without RESOURCE_BLOB and CONTEXT_INIT: ROCm's native context (capset 8) cannot start. " +
+                     "QEMU's vhost-user-gpu-pci never forwards them; use QEMU >= 11.1 with -device vhost-user-test-device-pci,virtio-id=16,num_vqs=2,config_size=16 " +
+                     "and shared guest memory (memory-backend-memfd,share=on)", ackedFeatures);
     }
+
+    private int _warnedFeatures;
 
     public void Attach(IDeviceHost host)
     {

@@ -116,6 +116,28 @@ public sealed class VirtioGpuCommandDecoderTests
     }
 
     [Fact]
+    public void Missing_blob_and_context_init_features_are_warned_about_once_and_only_after_set_features()
+    {
+        var sink = new CollectingSink();
+        var log = new Serilog.LoggerConfiguration().WriteTo.Sink(sink).CreateLogger();
+        var model = new VirtioGpuDeviceModel(Akka.Actor.ActorRefs.Nobody, DeviceSettings.Default, log);
+        model.OnFeaturesNegotiated(0, 0x400628);                 // SET_PROTOCOL_FEATURES before SET_FEATURES
+        Assert.Empty(sink.Events);
+        model.OnFeaturesNegotiated(0x1_0000_0019, 0x400628);     // everything a ROCm guest needs
+        Assert.Empty(sink.Events);
+        model.OnFeaturesNegotiated(0x1_0000_0001, 0x400628);     // vhost-user-gpu-pci: VIRGL only
+        model.OnFeaturesNegotiated(0x1_0000_0001, 0x400628);
+        var warning = Assert.Single(sink.Events);
+        Assert.Contains("vhost-user-test-device-pci", warning.RenderMessage());
+    }
+
+    private sealed class CollectingSink : Serilog.Core.ILogEventSink
+    {
+        public List<Serilog.Events.LogEvent> Events { get; } = new();
+        public void Emit(Serilog.Events.LogEvent logEvent) { lock (Events) Events.Add(logEvent); }
+    }
+
+    [Fact]
     public void Device_settings_read_the_hocon_section()
     {
         var cfg = Akka.Configuration.ConfigurationFactory.ParseString("host-visible-size = 256M\nmax-contexts-per-vm = 5\nmax-submit-bytes = 64K");
