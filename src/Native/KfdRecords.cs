@@ -9,7 +9,11 @@ namespace VhsaKmt.Native;
 /// </summary>
 public sealed record MemoryBacking(SafeHandle Fd, ulong FdOffset, ulong Length);
 
-/// <summary>Arguments of hsaKmtCreateQueue / hsaKmtCreateQueueExt (the latter when <see cref="SdmaEngineId"/> != <see cref="AnySdmaEngine"/>).</summary>
+/// <summary>
+/// Arguments of hsaKmtCreateQueue / hsaKmtCreateQueueExt (the latter when <see cref="SdmaEngineId"/> != <see cref="AnySdmaEngine"/>).
+/// The ring must lie inside KFD memory. For AQL queues the r/w pointers are the caller's (inside KFD memory);
+/// for other queues the simulated KFD provides them in a r/w-pointer page (libhsakmt passes them through).
+/// </summary>
 public readonly record struct QueueCreateArgs(
     uint NodeId,
     uint Type,
