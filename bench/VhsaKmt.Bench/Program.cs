@@ -42,6 +42,10 @@ public static class Program
                     _ => throw new ArgumentException($"unknown workload '{options.Workload}'"),
                 };
             case "run": return Run(args.Skip(1).ToArray());
+            case "render":
+                string repo = Suite.BenchRunner.FindRepository(Environment.CurrentDirectory);
+                Suite.BenchRunner.Render(args.Length > 1 ? Path.GetFullPath(args[1]) : Path.Combine(repo, "bench"), repo, "bench/run.sh");
+                return 0;
             default:
                 Console.Error.WriteLine($"unknown mode '{mode}'; use: run [--smoke] [--out DIR]");
                 return 2;

@@ -89,7 +89,7 @@ public static class ResultsDocument
 
         md.AppendLine("## 5. Context scaling").AppendLine();
         md.AppendLine("Each context: one synchronous NOP at a time (closed loop), contexts spread evenly over the VMs, one client thread per VM. "
-            + "Linear = N × the 1-context throughput of the same VM count; capacity = the best batched throughput (what the daemon can do at all on these CPUs). "
+            + "Linear = N × the throughput of 1 context on 1 VM; capacity = the best batched throughput (what the daemon can do at all on these CPUs). "
             + "RSS per idle context = daemon RSS (after a full GC) with the contexts open and idle, minus before they were created, / N.").AppendLine();
         md.AppendLine("| VMs | contexts | ccmds/s | vs linear | vs capacity | p50 µs | p99 µs | ctx create p50 ms | ctx destroy p50 ms | RSS per idle ctx KiB |")
           .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -131,9 +131,10 @@ public static class ResultsDocument
         if (r.Experiments.Count > 0)
         {
             var floor = r.Nop.LastOrDefault(n => n.DaemonMode == "blocking")?.Floor;
-            md.AppendLine("## 8. Dispatcher experiment (blocking NOP, same placement as sections 4-5)").AppendLine();
-            md.AppendLine("The same synchronous NOP loop with HOCON overrides layered over HOCON.conf, one fresh daemon each. "
-                + "Path: IO thread → DeviceActor (default dispatcher) → ContextActor (vhsakmt-context-dispatcher) → DeviceActor → used ring + call.").AppendLine();
+            md.AppendLine("## 8. Dispatcher and placement experiments (synchronous NOP)").AppendLine();
+            md.AppendLine("The same synchronous NOP loop with HOCON overrides layered over HOCON.conf, one fresh daemon each, client on CPU 1, "
+                + "daemon on CPU 0 unless the row says unpinned. Path of a ccmd: IO thread → DeviceActor (default dispatcher) → "
+                + "ContextActor (vhsakmt-context-dispatcher) → DeviceActor → used ring + call. Rows run back to back, so compare them with each other.").AppendLine();
             md.AppendLine("| variant | override | p50 µs | p99 µs | ratio p50/eventfd floor |").AppendLine("|---|---|---:|---:|---:|");
             foreach (var e in r.Experiments)
                 md.AppendLine($"| {e.Name} | `{(e.Hocon.Length == 0 ? "(none)" : e.Hocon)}` | {F(e.Result.Latency.P50)} | {F(e.Result.Latency.P99)} | {(floor is null ? "—" : (e.Result.Latency.P50 / floor.Latency.P50).ToString("0.00", CultureInfo.InvariantCulture))} |");

@@ -40,6 +40,9 @@ public static class ResultsPlot
         var xs = new List<double>();
         var ys = new List<double>();
         double total = s.Histogram.Sum(b => b.Count), cum = 0;
+        // Start the curve at the fastest sample, so the first bucket rises from 0 instead of appearing mid-air.
+        xs.Add(Math.Log10(Math.Max(0.01, s.Min)));
+        ys.Add(0);
         foreach (var b in s.Histogram)
         {
             cum += b.Count;
@@ -85,6 +88,7 @@ public static class ResultsPlot
             ideal.LinePattern = LinePattern.Dotted;
         }
         Log2X(plot);
+        plot.Axes.SetLimitsY(0, r.Scaling.Count == 0 ? 1 : r.Scaling.Max(p => p.Result.CcmdsPerSecond) * 1.1);
         plot.ShowLegend(Alignment.UpperLeft);
     }
 
@@ -92,19 +96,25 @@ public static class ResultsPlot
     {
         plot.Title("Context scaling: per-submit latency");
         plot.XLabel("concurrent contexts (log2)");
-        plot.YLabel("µs");
+        plot.YLabel("µs (log scale)");
         foreach (var group in r.Scaling.GroupBy(p => p.Result.Vms))
         {
             var pts = group.OrderBy(p => p.Result.Contexts).ToArray();
-            var p99 = plot.Add.ScatterLine(pts.Select(p => Math.Log2(p.Result.Contexts)).ToArray(), pts.Select(p => p.Result.Latency.P99).ToArray());
+            var p99 = plot.Add.ScatterLine(pts.Select(p => Math.Log2(p.Result.Contexts)).ToArray(), pts.Select(p => Math.Log10(p.Result.Latency.P99)).ToArray());
             p99.LegendText = $"p99, {group.Key} VM(s)";
             p99.LineWidth = 2;
             p99.MarkerSize = 8;
-            var p50 = plot.Add.ScatterLine(pts.Select(p => Math.Log2(p.Result.Contexts)).ToArray(), pts.Select(p => p.Result.Latency.P50).ToArray());
+            var p50 = plot.Add.ScatterLine(pts.Select(p => Math.Log2(p.Result.Contexts)).ToArray(), pts.Select(p => Math.Log10(p.Result.Latency.P50)).ToArray());
             p50.LegendText = $"p50, {group.Key} VM(s)";
             p50.LinePattern = LinePattern.Dashed;
         }
         Log2X(plot);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Math.Pow(10, v).ToString("0", System.Globalization.CultureInfo.InvariantCulture),
+        };
         plot.ShowLegend(Alignment.UpperLeft);
     }
 

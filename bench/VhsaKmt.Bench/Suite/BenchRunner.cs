@@ -11,13 +11,21 @@ public static class BenchRunner
     {
         Directory.CreateDirectory(options.OutputDirectory);
         var results = new BenchSuite(options, log).Run(repoDirectory);
-        string analysisPath = Path.Combine(repoDirectory, "bench", "ANALYSIS.md");
-        string? analysis = File.Exists(analysisPath) ? File.ReadAllText(analysisPath) : null;
-        File.WriteAllText(Path.Combine(options.OutputDirectory, "RESULTS.md"), ResultsDocument.Render(results, command, analysis));
         File.WriteAllText(Path.Combine(options.OutputDirectory, "results.json"), JsonSerializer.Serialize(results, BenchJson.Options));
-        ResultsPlot.Write(results, Path.Combine(options.OutputDirectory, "results.png"));
+        Render(options.OutputDirectory, repoDirectory, command);
         foreach (var line in ResultsDocument.Targets(results)) log.WriteLine(line);
         return results;
+    }
+
+    /// <summary>Re-render RESULTS.md and results.png from a results.json (e.g. after editing ANALYSIS.md), without measuring again.</summary>
+    public static void Render(string directory, string repoDirectory, string command)
+    {
+        var results = JsonSerializer.Deserialize<SuiteResults>(File.ReadAllText(Path.Combine(directory, "results.json")), BenchJson.Options)
+            ?? throw new InvalidDataException("empty results.json");
+        string analysisPath = Path.Combine(repoDirectory, "bench", "ANALYSIS.md");
+        string? analysis = File.Exists(analysisPath) ? File.ReadAllText(analysisPath) : null;
+        File.WriteAllText(Path.Combine(directory, "RESULTS.md"), ResultsDocument.Render(results, command, analysis));
+        ResultsPlot.Write(results, Path.Combine(directory, "results.png"));
     }
 
     /// <summary>The repository root: the nearest directory above <paramref name="start"/> holding VhsaKmt.sln.</summary>

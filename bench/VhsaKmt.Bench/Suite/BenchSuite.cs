@@ -80,11 +80,11 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
         var experiments = new List<DispatcherExperiment>();
         if (!options.Smoke)
         {
-            foreach (var (name, hocon) in DispatcherVariants)
+            foreach (var (name, mode, pinned, wait, hocon) in DispatcherVariants)
             {
-                using var daemon = DaemonProcess.Start("blocking", place.ServerCpu, extraHocon: hocon);
+                using var daemon = DaemonProcess.Start(mode, pinned ? place.ServerCpu : null, extraHocon: hocon);
                 experiments.Add(new DispatcherExperiment(name, hocon, Step($"experiment {name}", () =>
-                    ClientRun.Run<ClientResult>(Loop($"experiment-{name}", daemon, WaitMode.Block), place.ClientCpu))));
+                    ClientRun.Run<ClientResult>(Loop($"experiment-{name}", daemon, wait), place.ClientCpu))));
             }
         }
         return new SuiteResults(options, machine, floors, nop, real, batched, scaling, allocation, sources, startup, experiments, _notes, sw.Elapsed);
@@ -95,13 +95,16 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
     /// The ccmd path is IO thread → DeviceActor (default dispatcher) → ContextActor (vhsakmt-context-dispatcher)
     /// → DeviceActor → call: each hop to a parked thread is a wake-up.
     /// </summary>
-    private static readonly (string Name, string Hocon)[] DispatcherVariants =
+    private static readonly (string Name, string Mode, bool PinnedDaemon, WaitMode Wait, string Hocon)[] DispatcherVariants =
     [
-        ("HOCON.conf as committed", ""),
-        ("contexts on the default dispatcher", "akka.actor.vhsakmt-context-dispatcher { type = Dispatcher, executor = default-executor, throughput = 100 }"),
-        ("default dispatcher on a dedicated 2-thread pool",
+        ("HOCON.conf as committed", "blocking", true, WaitMode.Block, ""),
+        ("contexts on the default dispatcher", "blocking", true, WaitMode.Block,
+            "akka.actor.vhsakmt-context-dispatcher { type = Dispatcher, executor = default-executor, throughput = 100 }"),
+        ("default dispatcher on a dedicated 2-thread pool", "blocking", true, WaitMode.Block,
             "akka.actor.default-dispatcher { type = ForkJoinDispatcher, throughput = 100, dedicated-thread-pool { thread-count = 2, threadtype = background } }"),
-        ("context pool of 1 thread", "akka.actor.vhsakmt-context-dispatcher.dedicated-thread-pool.thread-count = 1"),
+        ("context pool of 1 thread", "blocking", true, WaitMode.Block, "akka.actor.vhsakmt-context-dispatcher.dedicated-thread-pool.thread-count = 1"),
+        ("daemon unpinned (both CPUs), blocking", "blocking", false, WaitMode.Block, ""),
+        ("daemon unpinned (both CPUs), polling + spinning client", "polling", false, WaitMode.Spin, ""),
     ];
 
     private ClientOptions Loop(string label, DaemonProcess daemon, WaitMode wait) => new()
