@@ -107,7 +107,8 @@ internal sealed class SimulatedMemory : IDisposable
                 var obj = new SimulatedMemoryObject
                 {
                     Kind = SimulatedMemoryKind.Allocation, Address = va, Size = size, Node = node, Flags = flags,
-                    IsHandle = noAddress, File = file, Cpu = cpu, ChargedBytes = charge, ChargedToVram = vram,
+                    IsHandle = noAddress, File = file, FileId = file is null ? null : FileIdentity.Of(file), Cpu = cpu,
+                    ChargedBytes = charge, ChargedToVram = vram,
                 };
                 if (noAddress) _byHandle.Add(va, obj);
                 else if (!_byAddress.TryAdd(va, size, obj)) throw new InvalidOperationException($"simulated KFD object overlap at {va:x}");
@@ -289,7 +290,7 @@ internal sealed class SimulatedMemory : IDisposable
         SimulatedMemoryObject? source;
         lock (_lock)
             source = _byAddress.Values.Concat(_byHandle.Values)
-                .FirstOrDefault(o => o.Kind == SimulatedMemoryKind.Allocation && o.File is not null && FileIdentity.Of(o.File) == id);
+                .FirstOrDefault(o => o.Kind == SimulatedMemoryKind.Allocation && o.FileId is not null && o.FileId == id);
         if (source is null) return HsaStatus.InvalidHandle;
         node = source.Node;
         return Import(SimulatedMemoryKind.GraphicsImport, source.File!, source.FileOffset, source.Size, source.Node, source.Flags, null, out address, out size);

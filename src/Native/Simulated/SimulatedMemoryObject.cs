@@ -30,6 +30,8 @@ internal sealed class SimulatedMemoryObject
     /// <summary>Backing file (allocations own theirs; imports own a dup); null for scratch, OnlyAddress and userptr.</summary>
     public SafeHandle? File { get; init; }
     public ulong FileOffset { get; init; }
+    /// <summary>(device, inode) of <see cref="File"/>: recognises our own dma-bufs on import without an fstat per object.</summary>
+    public (ulong Dev, ulong Ino)? FileId { get; init; }
     /// <summary>The CPU mapping of the pages, if any.</summary>
     public MappedRegion? Cpu { get; init; }
     /// <summary>Bytes charged to a bank: node id and amount (0 = not charged).</summary>
