@@ -55,6 +55,24 @@ public sealed class DaemonServiceProcessTests : IDisposable
     }
 
     [ServiceFact]
+    public void LogLevelWarningHidesEveryInformationEvent()
+    {
+        using var daemon = DaemonProcess.Start(
+            ["--socket-path", Path.Combine(_dir, "quiet.sock"), "--backend", "simulated", "--log-level", "warning", "--log-format", "json"]);
+        Assert.NotNull(daemon.WaitForStdout(l => l.StartsWith("vhsakmtd listening on", StringComparison.Ordinal), Wait));
+        daemon.Signal(DaemonProcess.SIGTERM);
+        Assert.Equal(0, daemon.WaitForExit(Wait));
+
+        // Start-up, backend choice, CoordinatedShutdown and "Stopped" are all Information: none may show.
+        foreach (var line in daemon.StderrLines)
+        {
+            using var doc = JsonDocument.Parse(line);
+            var level = doc.RootElement.TryGetProperty("@l", out var l) ? l.GetString() : "Information";
+            Assert.True(level is "Warning" or "Error" or "Fatal", $"{level} event at --log-level warning: {line}");
+        }
+    }
+
+    [ServiceFact]
     public void UnderSystemdItNotifiesReadyThenStopping()
     {
         var notify = Path.Combine(_dir, "notify");
