@@ -33,8 +33,11 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
     private ulong _nextHandle;
     private bool _disposed;
 
-    private LibHsaKmtKfd(LibHsaKmtProbe probe, VaManager? va, ILogger log)
+    private readonly bool _opened;
+
+    private LibHsaKmtKfd(LibHsaKmtProbe probe, VaManager? va, ILogger log, bool opened)
     {
+        _opened = opened;
         _probe = probe;
         _va = va;
         _log = log;
@@ -65,7 +68,7 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
         }
         logger.Information("libhsakmt opened (ABI profile {Profile}, optional entry points: {Optional})",
             probe.Profile, string.Join(", ", probe.AvailableOptional));
-        kfd = new LibHsaKmtKfd(probe, va, logger);
+        kfd = new LibHsaKmtKfd(probe, va, logger, opened: true);
         return status;
     }
 
@@ -74,7 +77,7 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
     /// KERNEL_IO_CHANNEL_NOT_OPENED. Used to prove the binding (marshalling, gate) on machines without /dev/kfd.
     /// </summary>
     internal static LibHsaKmtKfd Unopened(LibHsaKmtProbe probe, ILogger? log) =>
-        new(probe, null, (log ?? Log.Logger).ForContext<LibHsaKmtKfd>());
+        new(probe, null, (log ?? Log.Logger).ForContext<LibHsaKmtKfd>(), opened: false);
 
     private static HsaStatus Call(Func<int> f)
     {
@@ -721,6 +724,7 @@ public sealed unsafe class LibHsaKmtKfd : IKfd
         foreach (var a in _allocations.ToList()) FreeMemory(a, 0);
         foreach (var f in _backingFiles.Values) f.Dispose();
         _backingFiles.Clear();
+        if (!_opened) return; // hsaKmtCloseKFD is reference counted: only close what this instance opened
         var s = Call(CloseKFD);
         _log.Information("libhsakmt closed ({Status})", s);
     }
