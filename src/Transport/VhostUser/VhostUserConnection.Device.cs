@@ -83,17 +83,20 @@ public sealed partial class VhostUserConnection
     {
         var header = _reader.ReadConfig(out _);
         Span<byte> reply = stackalloc byte[ConfigHeader.Size + ConfigHeader.MaxPayload];
-        if ((ulong)header.Offset + header.PayloadSize > (ulong)_model.ConfigSize)
-        {
-            _log.Error("GET_CONFIG [{Offset}, +{Size}) outside the {ConfigSize}-byte config space", header.Offset, header.PayloadSize, _model.ConfigSize);
-            // A reply with no config bytes: the front-end sees the size mismatch as the failure.
-            var empty = header with { PayloadSize = 0 };
-            return ReplyBytes(Bytes(in empty));
-        }
         System.Runtime.InteropServices.MemoryMarshal.Write(reply, in header);
         var data = reply.Slice(ConfigHeader.Size, (int)header.PayloadSize);
         data.Clear();
-        _model.ReadConfig(header.Offset, data);
+        // Bytes past the device's config space read as zero, like unimplemented config bytes on virtio-pci:
+        // QEMU's vhost-user-gpu-pci asks for 20 bytes of a 16-byte virtio_gpu_config and fails the device
+        // ("Received bad msg size") on any reply shorter than it asked for.
+        ulong end = (ulong)header.Offset + header.PayloadSize;
+        if (end > (ulong)_model.ConfigSize)
+            _log.Debug("GET_CONFIG [{Offset}, +{Size}) reaches past the {ConfigSize}-byte config space; the rest reads as zero", header.Offset, header.PayloadSize, _model.ConfigSize);
+        if (header.Offset < (uint)_model.ConfigSize)
+        {
+            int inside = (int)Math.Min(header.PayloadSize, (uint)_model.ConfigSize - header.Offset);
+            _model.ReadConfig(header.Offset, data[..inside]);
+        }
         return ReplyBytes(reply[..(ConfigHeader.Size + (int)header.PayloadSize)]);
     }
 

@@ -53,7 +53,7 @@ public sealed class HandshakeTests
     }
 
     [Fact]
-    public void Set_config_reaches_the_model_and_get_config_outside_the_space_returns_no_bytes()
+    public void Set_config_reaches_the_model_and_get_config_past_the_space_reads_zeros()
     {
         using var harness = new BackendHarness();
         var (vmm, _, device) = harness.Connect();
@@ -66,12 +66,23 @@ public sealed class HandshakeTests
             Assert.Equal(0UL, vmm.Request(VhostUserRequest.SetConfig, set, needReply: true)!.U64);
             Assert.Equal(new byte[] { 0x11, 0x22 }, device.ConfigBytes[4..6]);
 
+            // Writing past the config space is refused.
+            BitConverter.TryWriteBytes(set, 15u);
+            Assert.NotEqual(0UL, vmm.Request(VhostUserRequest.SetConfig, set, needReply: true)!.U64);
+
+            // QEMU's vhost-user-gpu-pci reads 20 bytes of the 16: it gets all 20, the tail zero.
             var get = new byte[ConfigHeader.Size + 8];
             BitConverter.TryWriteBytes(get, 12u);
             BitConverter.TryWriteBytes(get.AsSpan(4), 8u);
             var reply = vmm.Request(VhostUserRequest.GetConfig, get)!;
-            Assert.Equal(ConfigHeader.Size, reply.Payload.Length);
-            Assert.Equal(0u, BitConverter.ToUInt32(reply.Payload, 4));
+            Assert.Equal(ConfigHeader.Size + 8, reply.Payload.Length);
+            Assert.Equal(8u, BitConverter.ToUInt32(reply.Payload, 4));
+            Assert.Equal([.. device.ConfigBytes[12..16], 0, 0, 0, 0], reply.Payload[ConfigHeader.Size..]);
+
+            // Entirely past the end: all zeros, still the size asked for.
+            BitConverter.TryWriteBytes(get, 200u);
+            reply = vmm.Request(VhostUserRequest.GetConfig, get)!;
+            Assert.Equal(new byte[8], reply.Payload[ConfigHeader.Size..]);
         }
     }
 
