@@ -12,8 +12,8 @@
  * usage: vhsakmt-guest <tag> [hold-seconds] [crash-after-step]
  * hold-seconds: how long to keep every object alive after the last step (default 3), so the host test
  * can read the pattern buffer in the daemon's KFD memory before the guest releases it.
- * crash-after-step: SIGKILL itself right after that step passed (a crashed ROCm process), so the host
- * test can check that the daemon releases everything the process held.
+ * crash-after-step: SIGKILL itself right after that step passed and the hold (a crashed ROCm process),
+ * so the host test can check that the daemon releases everything the process held.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +41,7 @@
 
 static const char *tag = "c0";
 static const char *crash_after;
+static unsigned hold = 3;
 static int npass, nfail;
 
 static void vreport(const char *verdict, const char *step, const char *fmt, va_list ap)
@@ -76,7 +77,9 @@ __attribute__((format(printf, 2, 3))) static int PASS(const char *step, const ch
     vreport("PASS", step, fmt, ap);
     va_end(ap);
     if (crash_after && strcmp(step, crash_after) == 0) {
-        report("INFO", "crash", "after=%s", step);
+        /* hold first, like the normal end, so the host test can see the objects alive before the crash */
+        report("INFO", "crash", "after=%s hold=%u", step, hold);
+        sleep(hold);
         kill(getpid(), SIGKILL);
     }
     return 1;
@@ -303,7 +306,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1)
         tag = argv[1];
-    unsigned hold = argc > 2 ? (unsigned)atoi(argv[2]) : 3;
+    if (argc > 2)
+        hold = (unsigned)atoi(argv[2]);
     if (argc > 3 && argv[3][0])
         crash_after = argv[3];
     char why[256] = "";

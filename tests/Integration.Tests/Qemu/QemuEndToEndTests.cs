@@ -56,7 +56,7 @@ public sealed class QemuEndToEndTests
         var run = _fx.NewRunDir();
         await using var daemon = await StartDaemonAsync(run);
         await using var vm = new QemuGuest(_fx.Env, "vm1", run, _fx.KernelInChroot, _fx.InitrdInChroot,
-            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 1, holdSeconds: 3);
+            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 1, holdSeconds: 5);
 
         var pattern = await CheckPatternAsync(vm, "vm1-c1");
         var report = await vm.WaitForExitAsync(_fx.Env.GuestTimeout);
@@ -81,9 +81,9 @@ public sealed class QemuEndToEndTests
         var run = _fx.NewRunDir();
         await using var daemon = await StartDaemonAsync(run);
         await using var a = new QemuGuest(_fx.Env, "vma", run, _fx.KernelInChroot, _fx.InitrdInChroot,
-            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 1, holdSeconds: 4);
+            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 1, holdSeconds: 6);
         await using var b = new QemuGuest(_fx.Env, "vmb", run, _fx.KernelInChroot, _fx.InitrdInChroot,
-            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 2, holdSeconds: 4);
+            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 2, holdSeconds: 6);
 
         var patterns = await Task.WhenAll(CheckPatternAsync(a, "vma-c1"), CheckPatternAsync(b, "vmb-c1"), CheckPatternAsync(b, "vmb-c2"));
         var ra = await a.WaitForExitAsync(_fx.Env.GuestTimeout);
@@ -111,7 +111,7 @@ public sealed class QemuEndToEndTests
         await using var daemon = await StartDaemonAsync(run);
         // Killed while it holds the shmem, three allocations, a queue, its doorbell and queue blobs.
         await using var vm = new QemuGuest(_fx.Env, "crash", run, _fx.KernelInChroot, _fx.InitrdInChroot,
-            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 1, holdSeconds: 0, crashAfterStep: "queue_blob");
+            GpuFrontEnd.GenericVhostUser, $"{run}/gpu.sock", clients: 1, holdSeconds: 5, crashAfterStep: "queue_blob");
 
         var pattern = await CheckPatternAsync(vm, "crash-c1");
         var report = await vm.WaitForExitAsync(_fx.Env.GuestTimeout);
