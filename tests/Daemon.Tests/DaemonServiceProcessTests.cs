@@ -110,7 +110,7 @@ public sealed class DaemonServiceProcessTests : IDisposable
 
         // Our copy of the listener stays open (closing a bound .NET socket unlinks its path) but never
         // accepts: an answer to VHOST_USER_GET_FEATURES can only come from the daemon.
-        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveTimeout = 10_000 };
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveTimeout = 30_000 };
         client.Connect(new UnixDomainSocketEndPoint(path));
         client.Send([1, 0, 0, 0, /* flags: version 1 */ 1, 0, 0, 0, /* size */ 0, 0, 0, 0]);
         var reply = new byte[20];

@@ -21,7 +21,7 @@ public sealed class SystemdNotifierTests : IDisposable
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         socket.Bind(new UnixDomainSocketEndPoint(address));
-        socket.ReceiveTimeout = 10_000;
+        socket.ReceiveTimeout = 30_000; // a loaded CI machine may take a while to start the daemon
         return socket;
     }
 
