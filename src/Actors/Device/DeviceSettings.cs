@@ -10,7 +10,8 @@ public sealed record DeviceSettings(
     VirtioGpuDecoderLimits Limits,
     TimeSpan ContextReplyTimeout,
     TimeSpan ShmemRequestTimeout,
-    TimeSpan TeardownTimeout)
+    TimeSpan TeardownTimeout,
+    string? Dispatcher = null)
 {
     public static DeviceSettings Default { get; } = new(
         8UL << 30, 64, VirtioGpuDecoderLimits.Default, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
@@ -29,6 +30,7 @@ public sealed record DeviceSettings(
                 device.GetInt("max-mem-entries", d.Limits.MaxMemEntries)),
             device.GetTimeSpan("context-reply-timeout", d.ContextReplyTimeout),
             device.GetTimeSpan("shmem-request-timeout", d.ShmemRequestTimeout),
-            device.GetTimeSpan("teardown-timeout", d.TeardownTimeout));
+            device.GetTimeSpan("teardown-timeout", d.TeardownTimeout),
+            device.GetString("dispatcher", "") is { Length: > 0 } dispatcher ? dispatcher : null);
     }
 }

@@ -124,7 +124,9 @@ public sealed class BackendSupervisor : UntypedActor
             Sender.Tell(new Status.Failure(new InvalidOperationException("service is stopping")));
             return;
         }
-        var device = Context.ActorOf(DeviceActor.Props(_settings.Device, _spawner, _capset, _log), $"device-{++_nextDevice}");
+        var props = DeviceActor.Props(_settings.Device, _spawner, _capset, _log);
+        if (_settings.Device.Dispatcher is { } dispatcher && Context.System.Dispatchers.HasDispatcher(dispatcher)) props = props.WithDispatcher(dispatcher);
+        var device = Context.ActorOf(props, $"device-{++_nextDevice}");
         Context.Watch(device);
         _devices[vmId] = device;
         _log.ForContext("VmId", vmId).Information("front-end connected; {Device} serves it", device.Path.Name);
