@@ -82,7 +82,7 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
         {
             foreach (var (name, mode, pinned, wait, hocon) in DispatcherVariants)
             {
-                using var daemon = DaemonProcess.Start(mode, pinned ? place.ServerCpu : null, extraHocon: hocon);
+                using var daemon = DaemonProcess.Start(mode, pinned ? place.ServerCpu : null, name.Contains("spin 5 µs") ? 5 : 50, extraHocon: hocon);
                 experiments.Add(new DispatcherExperiment(name, hocon, Step($"experiment {name}", () =>
                     ClientRun.Run<ClientResult>(Loop($"experiment-{name}", daemon, wait), place.ClientCpu))));
             }
@@ -105,6 +105,8 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
         ("context pool of 1 thread", "blocking", true, WaitMode.Block, "akka.actor.vhsakmt-context-dispatcher.dedicated-thread-pool.thread-count = 1"),
         ("daemon unpinned (both CPUs), blocking", "blocking", false, WaitMode.Block, ""),
         ("daemon unpinned (both CPUs), polling + spinning client", "polling", false, WaitMode.Spin, ""),
+        ("polling, spin 50 µs (default), spinning client", "polling", true, WaitMode.Spin, ""),
+        ("polling, spin 5 µs, spinning client", "polling", true, WaitMode.Spin, ""),
     ];
 
     private ClientOptions Loop(string label, DaemonProcess daemon, WaitMode wait) => new()
