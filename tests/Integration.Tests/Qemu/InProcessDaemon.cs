@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Configuration;
 using VhsaKmt.Actors.Hosting;
 using VhsaKmt.Daemon;
 
@@ -25,15 +24,17 @@ public sealed class InProcessDaemon : IAsyncDisposable
 
     public static async Task<InProcessDaemon> StartAsync(string socketPath, TimeSpan timeout)
     {
-        // Debug level: the guest's commands are logged per ccmd at Debug, and the tests assert on them.
-        var overrides = ConfigurationFactory.ParseString(
-            $"vhsakmt.socket-path = \"{socketPath}\"\nvhsakmt.backend = simulated\nvhsakmt.log.level = debug\nakka.loglevel = DEBUG");
-        var config = overrides.WithFallback(EmbeddedDefaults.Config());
-        var system = ActorSystem.Create("vhsakmt-qemu-e2e", config);
+        // The same layering as vhsakmtd (DaemonHost): command-line values over the embedded HOCON.conf.
+        // Debug level: the tests assert on what the daemon logs about the guest's commands.
+        if (!DaemonLogLevel.TryParse("debug", out var debug))
+            throw new InvalidOperationException("log level 'debug' is unknown to the daemon");
+        var args = new DaemonArguments(SocketPath: socketPath, Backend: BackendKind.Simulated, LogLevel: debug);
+        var config = DaemonConfiguration.Load(args, EmbeddedDefaults.Config());
+        var system = ActorSystem.Create("vhsakmt", config.Config);
         try
         {
             using var cts = new CancellationTokenSource(timeout);
-            var started = await VhsaKmtService.StartAsync(system, new ServiceOptions(socketPath, null, BackendKind.Simulated, config), cts.Token);
+            var started = await VhsaKmtService.StartAsync(system, new ServiceOptions(args.SocketPath, args.ListenFd, config.Backend, config.Config), cts.Token);
             return new InProcessDaemon(system, started, socketPath);
         }
         catch
