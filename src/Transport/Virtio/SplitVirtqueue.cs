@@ -39,6 +39,9 @@ public sealed class SplitVirtqueue : IVirtqueue
     private readonly List<GuestSegment> _readable = new(8);
     private readonly List<GuestSegment> _writable = new(8);
 
+    // 1 while a popped head is with the device model: catches a double completion (host bug) and a driver
+    // re-offering a head that is still in flight (guest bug) before either corrupts the used ring.
+    private readonly int[] _inFlight;
     private ushort _lastAvail;
     private ushort _usedIdx;
     private ushort _signalledUsed;
@@ -54,6 +57,7 @@ public sealed class SplitVirtqueue : IVirtqueue
         _memory = memory;
         _layout = layout;
         _lastAvail = lastAvail;
+        _inFlight = new int[layout.Size];
         _eventIdx = eventIdx;
         _indirect = indirect;
         _call = call;
@@ -109,8 +113,15 @@ public sealed class SplitVirtqueue : IVirtqueue
                     break;
                 }
                 _lastAvail++;
+                if (head < _layout.Size && Volatile.Read(ref _inFlight[head]) != 0)
+                {
+                    Interlocked.Increment(ref _badChains);
+                    _log.Warning("Driver offered head {Head} again while it is still in flight; ignored", head);
+                    continue;
+                }
                 if (ChainWalker.TryWalk(_memory, _layout.DescTable, _layout.Size, head, _indirect, _readable, _writable, out string? error))
                 {
+                    Volatile.Write(ref _inFlight[head], 1);
                     chain = new DescriptorChain(head, Snapshot(_readable), Snapshot(_writable), _memory);
                     return true;
                 }
@@ -137,6 +148,13 @@ public sealed class SplitVirtqueue : IVirtqueue
     public void Complete(DescriptorChain chain, uint writtenBytes)
     {
         ArgumentNullException.ThrowIfNull(chain);
+        if (chain.Head >= _layout.Size || Interlocked.Exchange(ref _inFlight[chain.Head], 0) == 0)
+        {
+            // A second completion, or a chain popped before the ring was stopped and restarted (a model that
+            // looks the queue up again at completion time): either would put a stale entry on the used ring.
+            _log.Warning("Chain {Head} is not in flight on this queue (completed twice, or popped before a ring restart); completion ignored", chain.Head);
+            return;
+        }
         uint written = (uint)Math.Min(writtenBytes, chain.WritableLength);
         CompleteHead(chain.Head, written);
     }

@@ -296,3 +296,28 @@ public sealed class VirtqueueTests
         }
     }
 }
+
+public sealed class VirtqueueCompletionTests
+{
+    [Fact]
+    public void Completing_a_chain_twice_is_logged_and_ignored_without_touching_the_ring()
+    {
+        using var harness = new BackendHarness();
+        var (vmm, _, device) = harness.Connect();
+        using (vmm)
+        {
+            device.HoldChains = true;
+            vmm.PutChain(0, [[1]], [1]);
+            vmm.Kick(0);
+            Assert.True(SpinWait.SpinUntil(() => !device.Held.IsEmpty, BackendHarness.Timeout));
+            Assert.True(device.Held.TryDequeue(out var chain));
+            var queue = device.Host!.Queue(0)!;
+            queue.Complete(chain, 1);
+            queue.Complete(chain, 1);
+            queue.Flush();
+            vmm.WaitUsed(0);
+            Assert.Equal(1, vmm.Ring(0).UsedIndex);
+            Assert.Contains(harness.Log.Messages(), m => m.Contains("not in flight"));
+        }
+    }
+}
