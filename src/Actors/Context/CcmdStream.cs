@@ -78,24 +78,27 @@ public static class CcmdStream
             else
             {
                 ReadOnlySpan<byte> req = request;
-                if (entry.Family == CcmdFamily.Memory && request.Length < entry.RequestSize)
+                int reqLen = request.Length;
+                if (entry.Family == CcmdFamily.Memory && IsGInit(cx, request.Length))
                 {
-                    // A MEMORY len below 312 is the G-init layout (80-byte request, §4.10): never parse it as G-new.
-                    if (!state.GuestRevisionLogged)
+                    // G-init layout (§4.10): translated field by field, never parsed as G-new.
+                    uint t = request.Length >= 76 ? BinaryPrimitives.ReadUInt32LittleEndian(request[72..]) : 0;
+                    if (t > GInitCcmdMemoryReq.MaxSubtype || t == (uint)MemoryType.RegMemWithFlag)
                     {
-                        state.GuestRevisionLogged = true;
-                        cx.Log.Warning("guest revision G-init detected (MEMORY len {Len} < {Size}); its MEMORY layout is not served, answering -22", hdr.len, entry.RequestSize);
+                        cx.Log.Information("G-init MEMORY subtype {Subtype} refused: not served for this guest revision", t);
+                        if (slotOk) WriteSlot(shmem, hdr.rsp_off, guestLen, Errno.EINVAL, default);
+                        shmem.PublishSeqno(hdr.seqno);
+                        continue;
                     }
-                    if (slotOk) WriteSlot(shmem, hdr.rsp_off, guestLen, Errno.EINVAL, default);
-                    shmem.PublishSeqno(hdr.seqno);
-                    continue;
+                    reqLen = GInitMemoryCodec.ToGNew(request, ref state.RequestBuffer);
+                    req = state.RequestBuffer.AsSpan(0, reqLen);
                 }
-                if (request.Length < entry.RequestSize)
+                if (reqLen < entry.RequestSize)
                 {
                     // Older, shorter guest request: zero-extend into the private buffer.
                     var buf = state.RequestBuffer;
-                    request.CopyTo(buf);
-                    buf.AsSpan(request.Length, entry.RequestSize - request.Length).Clear();
+                    req.CopyTo(buf);
+                    buf.AsSpan(reqLen, entry.RequestSize - reqLen).Clear();
                     req = buf.AsSpan(0, entry.RequestSize);
                 }
                 int avail = slotOk ? shmem.AreaSize - (int)hdr.rsp_off : 0;
@@ -107,7 +110,7 @@ public static class CcmdStream
                 var call = new CcmdCall
                 {
                     Request = req,
-                    Length = request.Length,
+                    Length = reqLen,
                     Response = response,
                     ResponseLength = entry.ResponseSize,
                     GuestSlotLength = guestLen,
@@ -146,6 +149,19 @@ public static class CcmdStream
             cx.Log.Warning("submit: {Trailing} trailing bytes after the last ccmd ignored", payload.Length - off);
         }
         return fault;
+    }
+
+    /// <summary>The context's guest revision, fixed by its first MEMORY request (len &lt; 312 = G-init), logged once.</summary>
+    private static bool IsGInit(HandlerContext cx, int len)
+    {
+        var state = cx.State;
+        if (state.GuestRevision == GuestRevision.Unknown)
+        {
+            state.GuestRevision = len < CcmdMemoryReq.Size ? GuestRevision.GInit : GuestRevision.GNew;
+            state.GuestRevisionLogged = true;
+            cx.Log.Information("guest revision {Revision} detected from a MEMORY request of {Len} bytes", state.GuestRevision, len);
+        }
+        return state.GuestRevision == GuestRevision.GInit;
     }
 
     /// <summary>

@@ -4,6 +4,9 @@ using VhsaKmt.Native.Va;
 
 namespace VhsaKmt.Actors.Context;
 
+/// <summary>Guest libhsakmt revision of a context (PROTOCOL.md §4.10).</summary>
+public enum GuestRevision { Unknown, GNew, GInit }
+
 /// <summary>
 /// Everything a guest context owns on the host: shmem, VA slice, object tables (blobs, resources, deferred),
 /// queues and regions. Created and held by the parent (DeviceActor) and passed to the ContextActor's props, so a
@@ -61,8 +64,11 @@ public sealed class ContextState
     /// <summary>Handler faults answered (each one restarts the actor).</summary>
     public int HandlerFaults { get; internal set; }
 
-    /// <summary>A G-init request was seen and logged (logged once per context).</summary>
+    /// <summary>The guest revision was detected and logged (once per context).</summary>
     public bool GuestRevisionLogged { get; internal set; }
+
+    /// <summary>G-new or G-init, fixed by the first MEMORY request (PROTOCOL.md §4.10).</summary>
+    public GuestRevision GuestRevision { get; internal set; }
 
     /// <summary>Ordered teardown finished: every host resource released.</summary>
     public bool TornDown { get; internal set; }

@@ -64,17 +64,65 @@ public sealed class CcmdStreamTests : ContextTestBase
         cx.State.Shmem.Dispose();
     }
 
+    private static byte[] GInitMemory(uint type, ulong blobId = 0, uint resId = 0, Action<byte[]>? args = null, byte[]? payload = null)
+    {
+        var b = new byte[80 + (payload?.Length ?? 0)];
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(64), blobId);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(72), type);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(76), resId);
+        args?.Invoke(b);
+        payload?.CopyTo(b, 80);
+        return b;
+    }
+
+    private (int Ret, int Off) RunRaw(TestContext ctx, byte[] body, uint cmd, int rspSize)
+    {
+        int off = ctx.Guest.TakeSlot(rspSize);
+        var bytes = ctx.Guest.Encode(new CcmdNopReq(), (CcmdFamily)cmd, 0, rspOff: off, len: body.Length, structSize: 16);
+        body.AsSpan(16).CopyTo(bytes.AsSpan(16));
+        Assert.Equal(0x1100u, Submit(ctx, bytes).Status);
+        Assert.Equal(ctx.Guest.LastSeqno, ctx.Guest.PublishedSeqno);
+        return (ctx.Guest.SlotRet(off), off);
+    }
+
     [Fact]
-    public void G_init_memory_request_is_refused_not_misparsed()
+    public void G_init_memory_requests_are_translated_and_answered_in_24_bytes()
     {
         var ctx = NewContext();
-        var alloc = new CcmdMemoryReq { type = (uint)MemoryType.Alloc };
-        var bytes = ctx.Guest.Encode(alloc, CcmdFamily.Memory, 24, len: 80);
-        int off = ctx.Guest.LastRspOff;
-        Submit(ctx, bytes);
-        Assert.Equal(-22, ctx.Guest.SlotRet(off));
-        Assert.Equal(ctx.Guest.LastSeqno, ctx.Guest.PublishedSeqno);
-        Assert.Empty(Kfd.CallsNamed("AllocMemory"));
-        Assert.True(ctx.State.GuestRevisionLogged);
+        var alloc = GInitMemory((uint)MemoryType.Alloc, blobId: 2, args: b =>
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(16), 0);          // PreferredNode
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(20), HostAccess); // MemFlags
+            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(24), 0x2000);     // SizeInBytes
+        });
+        var (ret, off) = RunRaw(ctx, alloc, 4, 24);
+        Assert.Equal(0, ret);
+        Assert.Equal(24u, ctx.Guest.SlotLen(off));
+        ulong va = BinaryPrimitives.ReadUInt64LittleEndian(ctx.Guest.Slot(off, 24)[8..]);
+        Assert.True(ctx.State.Slice!.Contains(va, 0x2000));
+        Assert.Equal(GuestRevision.GInit, ctx.State.GuestRevision);
+        Assert.IsType<BlobCreated>(CreateBlob(ctx, 10, 2, 0, 0x2000));
+
+        // MAP_TO_GPU_NODES with its node array at payload @80
+        var map = GInitMemory((uint)MemoryType.MapToGpuNodes, args: b =>
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(16), va);
+            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(24), 0x2000);
+            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(48), 1);
+        }, payload: [1, 0, 0, 0, 0, 0, 0, 0]);
+        Assert.Equal(0, RunRaw(ctx, map, 4, 24).Ret);
+        Assert.Contains($"MapMemoryToGpuNodes(0x{va:x})", Kfd.Calls);
+
+        // subtypes G-init does not have, and REG_MEM_WITH_FLAG whose G-init semantics differ, are refused
+        Assert.Equal(-22, RunRaw(ctx, GInitMemory((uint)MemoryType.ExportDmabuf, resId: 10), 4, 24).Ret);
+        Assert.Equal(-22, RunRaw(ctx, GInitMemory((uint)MemoryType.RegMemWithFlag, resId: 10), 4, 24).Ret);
+    }
+
+    [Fact]
+    public void G_new_context_keeps_its_layout()
+    {
+        var ctx = NewContext();
+        Assert.Equal(0, TryAlloc(ctx, 2, 0x1000).Ret);
+        Assert.Equal(GuestRevision.GNew, ctx.State.GuestRevision);
     }
 }
