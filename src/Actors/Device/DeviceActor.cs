@@ -2,7 +2,10 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Serilog;
+using VhsaKmt.Actors.Admin;
+using VhsaKmt.Actors.Context;
 using VhsaKmt.Actors.Messages;
+using VhsaKmt.Actors.Metrics;
 using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Hsakmt;
 using VhsaKmt.Transport.Virtio;
@@ -52,6 +55,10 @@ public sealed class DeviceActor : UntypedActor
     private bool _dirty;
     private bool _warnedNoShmem;
     private ICancelable? _teardownTimer;
+    // Operations (admin status, metrics): connection time, last error per context, metric tags per context actor.
+    private readonly DateTime _connectedAt = DateTime.UtcNow;
+    private readonly Dictionary<uint, string> _lastErrors = new();
+    private readonly Dictionary<IActorRef, (ContextState? State, ContextTags Tags)> _metricTags = new();
 
     public DeviceActor(DeviceSettings settings, IContextSpawner spawner, CapsetHsakmt capset, ILogger? log = null)
     {
@@ -86,6 +93,8 @@ public sealed class DeviceActor : UntypedActor
             case DeviceAttached a: OnAttached(a.Host); break;
             case DeviceReset r: TearDown(r.Reason); break;
             case TeardownTimedOut: OnTeardownTimedOut(); break;
+            case GetDeviceStatus: Sender.Tell(StatusSnapshot()); break;
+            case KillContext k: Sender.Tell(KillByAdmin(k.CtxId)); break;
             default: Unhandled(message); break;
         }
         FlushIfDirty();
@@ -174,6 +183,7 @@ public sealed class DeviceActor : UntypedActor
         var child = Context.ActorOf(spawned.Props, gen == 0 ? $"ctx-{ctx}" : $"ctx-{ctx}-{gen}");
         Context.Watch(child);
         _contexts[ctx] = new LiveContext(ctx, child, spawned.State, c.DebugName);
+        TrackContextMetrics(child, spawned.State, ctx, c.DebugName);
         _log.Information("context {CtxId} created for {DebugName}", ctx, c.DebugName);
         ReplyOk(op);
     }
@@ -492,9 +502,10 @@ public sealed class DeviceActor : UntypedActor
     private void OnTerminated(IActorRef actor)
     {
         uint ctx;
-        if (_dying.Remove(actor, out var dyingCtx)) ctx = dyingCtx;
+        if (_dying.Remove(actor, out var dyingCtx)) { ctx = dyingCtx; UntrackContextMetrics(actor, crashed: false); }
         else
         {
+            UntrackContextMetrics(actor, crashed: true);
             var live = _contexts.Values.FirstOrDefault(l => l.Ref.Equals(actor));
             if (live is null) return;
             ctx = live.CtxId;
@@ -542,6 +553,7 @@ public sealed class DeviceActor : UntypedActor
         _host = host;
         _log = _log.ForContext("VmId", host.VmId);
         _log.Information("virtio-gpu device attached");
+        VhsaKmtMetrics.RecordConnect(host.VmId);
     }
 
     /// <summary>
@@ -575,6 +587,8 @@ public sealed class DeviceActor : UntypedActor
         _resources.Clear();
 
         if (!final) return;
+        VhsaKmtMetrics.RecordDisconnect(_host?.VmId ?? _name);
+        if (reason == DeviceResetReason.ProtocolError) VhsaKmtMetrics.RecordProtocolError(_host?.VmId ?? _name, "vhost_user");
         _stopping = true;
         _host = null;
         if (_dying.Count == 0) StopNow();
@@ -627,11 +641,13 @@ public sealed class DeviceActor : UntypedActor
     private void Fail(Op op, VirtioGpuCtrlType error, string reason)
     {
         _log.Warning("{Cmd} ctx {CtxId}: {Error}: {Reason}", op.Cmd.Header.Command, op.Cmd.Header.CtxId, error, reason);
+        if (_contexts.ContainsKey(op.Cmd.Header.CtxId)) _lastErrors[op.Cmd.Header.CtxId] = $"{op.Cmd.Header.Command}: {error}: {reason}";
         Reply(op, VirtioGpuResponseWriter.WriteNoData(_scratch, op.Cmd.Header, error));
     }
 
     private void Reply(Op op, int length)
     {
+        RecordReplyMetrics(op);
         if (op.Ticket is { } t) _timelines.Complete(t, _scratch.AsSpan(0, length), _sink);
         else Emit(op.Cmd.Chain, _scratch.AsSpan(0, length));
     }
@@ -664,6 +680,50 @@ public sealed class DeviceActor : UntypedActor
         status is >= (uint)VIRTIO_GPU_RESP_ERR_UNSPEC and <= (uint)VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER ? (VirtioGpuCtrlType)status : VIRTIO_GPU_RESP_ERR_UNSPEC;
 
     private static ulong RoundUpPage(ulong size) => size > ulong.MaxValue - (PageSize - 1) ? ulong.MaxValue & ~(PageSize - 1) : (size + PageSize - 1) & ~(PageSize - 1);
+
+    // ---------------------------------------------------------------- operations (admin socket, metrics)
+
+    private DeviceStatus StatusSnapshot() => new(_host?.VmId ?? _name, _name, _host?.AckedProtocolFeatures ?? 0, _connectedAt,
+        _contexts.Values.OrderBy(l => l.CtxId)
+            .Select(l => ContextStatusReader.Read(l.CtxId, l.DebugName, l.State, _lastErrors.GetValueOrDefault(l.CtxId))).ToList());
+
+    /// <summary>Admin kill-context: the same ordered teardown as the guest's CTX_DESTROY; its later commands get INVALID_CONTEXT_ID.</summary>
+    private KillContextResult KillByAdmin(uint ctx)
+    {
+        if (!_contexts.Remove(ctx, out var live)) return new KillContextResult(false, $"no context {ctx} on {_host?.VmId ?? _name}");
+        live.Ref.Tell(new DestroyContext(ctx), Self);
+        _dying[live.Ref] = ctx;
+        _log.Warning("context {CtxId} ({DebugName}) killed by the operator", ctx, live.DebugName);
+        return new KillContextResult(true, $"context {ctx} ({live.DebugName}) on {_host?.VmId ?? _name} is being torn down");
+    }
+
+    private void TrackContextMetrics(IActorRef child, object state, uint ctx, string debugName)
+    {
+        var tags = new ContextTags(_host?.VmId ?? _name, ctx, debugName);
+        var cs = state as ContextState;
+        _metricTags[child] = (cs, tags);
+        if (cs is not null) LiveContexts.Add(cs, tags);
+        VhsaKmtMetrics.RecordContextCreated(tags);
+    }
+
+    private void UntrackContextMetrics(IActorRef actor, bool crashed)
+    {
+        if (!_metricTags.Remove(actor, out var t)) return;
+        if (t.State is not null) LiveContexts.Remove(t.State);
+        _lastErrors.Remove(t.Tags.Ctx);
+        if (crashed) VhsaKmtMetrics.RecordContextCrashed(t.Tags);
+        else VhsaKmtMetrics.RecordContextDestroyed(t.Tags);
+    }
+
+    private void RecordReplyMetrics(Op op)
+    {
+        var vm = _host?.VmId ?? _name;
+        uint type = MemoryMarshal.Read<uint>(_scratch);
+        var result = type < (uint)VIRTIO_GPU_RESP_ERR_UNSPEC ? CommandResult.Ok
+            : type is (uint)VIRTIO_GPU_RESP_ERR_UNSPEC or (uint)VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY ? CommandResult.HostError : CommandResult.GuestError;
+        VhsaKmtMetrics.RecordGpuCommand(vm, CommandNames.Of(op.Cmd.Header.Command), result);
+        if (op.Ticket is not null) VhsaKmtMetrics.RecordFenceRetired(vm);
+    }
 
     // ---------------------------------------------------------------- private state records
 
