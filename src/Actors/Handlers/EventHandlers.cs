@@ -101,5 +101,5 @@ public static class EventHandlers
 
     /// <summary>A (0, 0) range means "none"; anything else must lie inside one memory object of this context.</summary>
     private static bool InsideObject(HandlerContext cx, ulong address, ulong size) =>
-        (address == 0 && size == 0) || (cx.InContextVa(address, Math.Max(size, 1)) && cx.Objects.FindMemory(address, size) is not null);
+        (address == 0 && size == 0) || cx.Objects.FindMemory(address, size) is not null;
 }

@@ -142,8 +142,7 @@ public static class MemoryHandlers
     }
 
     /// <summary>The memory object (HOST_MEM / QUEUE_MEM / USERPTR) of this context wholly containing the range.</summary>
-    private static KfdObject? Owner(HandlerContext cx, ulong address, ulong size) =>
-        cx.InContextVa(address, Math.Max(size, 1)) ? cx.Objects.FindMemory(address, size) : null;
+    private static KfdObject? Owner(HandlerContext cx, ulong address, ulong size) => cx.Objects.FindMemory(address, size);
 
     private static void MarkMapped(KfdObject o, bool mapped)
     {
@@ -313,8 +312,17 @@ public static class MemoryHandlers
         int bad = EventHandlers.BlobIdAnswer(cx.Objects.CheckNewBlobId(req.blob_id));
         if (bad != 0) return Reject(cx, call, $"blob_id {req.blob_id} unusable", bad);
         if (!TryNodes(cx, call, a.NumberOfNodes, CcmdMemoryReq.PayloadOffset, out var nodes, out var why)) return Reject(cx, call, why!);
-        var st = cx.Kfd.RegisterSharedHandleToNodes(a.SharedMemoryHandle, nodes, out ulong va, out ulong size);
+        var slice = cx.EnsureSlice();
+        if (slice is null) return Reject(cx, call, "no VA slice", Errno.ENOMEM);
+        // The import is placed inside this context's slice (mirrored VA); a backend that places it elsewhere is refused.
+        var st = cx.Kfd.RegisterSharedHandleToNodes(a.SharedMemoryHandle, nodes,
+            len => slice.Allocate(len, 0) is { IsOk: true } r ? r.Address : 0, out ulong va, out ulong size);
         if (st != HsaStatus.Success) return (int)st;
+        if (!slice.Contains(va, size))
+        {
+            cx.Kfd.FreeMemory(va, size);
+            return Reject(cx, call, $"import placed at 0x{va:x} outside the context's slice", Errno.ENOMEM);
+        }
         var obj = new MemoryObject(va, size, nodes[0], new HsaMemFlags(HsaMemFlags.HostAccess), MemoryPlacement.SharedImport);
         // Park it (the reference does not, so the guest's CREATE_BLOB fails there, §4.4 row 15).
         cx.Objects.Park(req.blob_id, obj);

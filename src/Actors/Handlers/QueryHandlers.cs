@@ -171,14 +171,15 @@ public static class QueryHandlers
     private static int PointerInfo(HandlerContext cx, ref CcmdCall call)
     {
         ulong ptr = call.Read<CcmdQueryInfoReq>().pointer;
-        if (!cx.InContextVa(ptr, 1)) return Reject(cx, call, $"pointer 0x{ptr:x} outside the context's VA");
+        if (!cx.InContextVa(ptr, 1) && cx.Objects.FindMemory(ptr, 1) is not Objects.UserptrObject)
+            return Reject(cx, call, $"pointer 0x{ptr:x} outside the context's VA and its userptrs");
         Span<uint> mapped = stackalloc uint[64];
         var st = cx.Kfd.QueryPointerInfo(ptr, out var info, mapped);
         // Host pointers never reach the guest: the arrays travel as payload, CPUAddress only if mirrored here.
         info.RegisteredNodes = 0;
         info.MappedNodes = 0;
         info.UserData = 0;
-        if (!cx.InContextVa(info.CPUAddress, 1)) info.CPUAddress = 0;
+        if (!cx.InContextVa(info.CPUAddress, 1) && cx.Objects.FindMemory(info.CPUAddress, 1) is null) info.CPUAddress = 0;
         call.Rsp<CcmdQueryInfoRsp>().ptr_info = info;
         if (st == HsaStatus.Success)
         {
