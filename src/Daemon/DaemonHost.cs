@@ -89,6 +89,7 @@ public static class DaemonHost
 
         log.Information("Backend {Backend} chosen: {BackendReason}; GPU nodes {GpuNodes}; listening on {Listening}",
             started.BackendName, started.BackendReason, started.GpuNodes, started.Listening);
+        VhsaKmt.Actors.Admin.OperationsHost.Start(system, config.Config, started, socketPath, log); // admin socket + metrics (operations)
         await stdout.WriteLineAsync(StartupLine.Format(started, socketPath));
         await stdout.FlushAsync();
         systemd?.Notify($"READY=1\nSTATUS=listening on {started.Listening}, backend {started.BackendName}");

@@ -5,6 +5,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] is "status" or "ctl") return Cli.AdminCli.Run(args, Console.Out, Console.Error);
         var parsed = CommandLineParser.Parse(args, out var error);
         if (parsed is null)
         {
