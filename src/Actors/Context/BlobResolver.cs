@@ -40,7 +40,15 @@ public static class BlobResolver
             if (c.Size < 8 || c.Size > uint.MaxValue) return Refuse(ErrInvalidParameter, "shmem size outside 8..2^32-1");
             if (state.Shmem is not null) return Refuse(ErrInvalidParameter, "the context already has a shmem");
             if (!state.Objects.HasRoom()) return Refuse(ErrOutOfMemory, "object limit");
-            var shmem = ShmemRegion.Create(c.Size, $"vhsakmt-shmem-{state.Info.VmId}-{c.CtxId}");
+            ShmemRegion shmem;
+            try
+            {
+                shmem = ShmemRegion.Create(c.Size, $"vhsakmt-shmem-{state.Info.VmId}-{c.CtxId}");
+            }
+            catch (IOException ex)
+            {
+                return Refuse(ErrOutOfMemory, $"shmem memfd: {ex.Message}");
+            }
             state.Shmem = shmem;
             state.ResponseBuffer = new byte[Math.Clamp(shmem.AreaSize, 1024, MaxResponseBuffer)];
             state.Objects.AddBound(c.ResId, new ShmemObject(c.Size));

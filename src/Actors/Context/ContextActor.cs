@@ -97,7 +97,16 @@ public sealed class ContextActor : UntypedActor, IContextChildren
                 return;
             }
             _state.Submits++;
-            fault = CcmdStream.Process(_handlers, s.Payload.AsSpan(0, Math.Clamp(s.Length, 0, s.Payload.Length)));
+            try
+            {
+                fault = CcmdStream.Process(_handlers, s.Payload.AsSpan(0, Math.Clamp(s.Length, 0, s.Payload.Length)));
+            }
+            catch (Exception)
+            {
+                // A fault outside any handler (the loop itself): still answer, so the fence retires; then crash.
+                Sender.Tell(new SubmitDone(CtxId, s.SubmitId, BlobResolver.ErrUnspec));
+                throw;
+            }
         }
         Sender.Tell(new SubmitDone(CtxId, s.SubmitId, BlobResolver.OkNoData));
         // The ccmd that faulted is answered and its seqno published; now let the supervisor decide.
@@ -109,9 +118,17 @@ public sealed class ContextActor : UntypedActor, IContextChildren
         object reply;
         lock (_state.Sync)
         {
-            reply = _state.Destroying || _state.TornDown
-                ? new BlobRefused(CtxId, c.ResId, BlobResolver.ErrUnspec, "context is being destroyed")
-                : BlobResolver.Resolve(_handlers, c, _log);
+            try
+            {
+                reply = _state.Destroying || _state.TornDown
+                    ? new BlobRefused(CtxId, c.ResId, BlobResolver.ErrUnspec, "context is being destroyed")
+                    : BlobResolver.Resolve(_handlers, c, _log);
+            }
+            catch (Exception ex)
+            {
+                Sender.Tell(new BlobRefused(CtxId, c.ResId, BlobResolver.ErrUnspec, $"host fault: {ex.Message}"));
+                throw;
+            }
         }
         Sender.Tell(reply);
     }
