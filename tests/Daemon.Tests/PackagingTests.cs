@@ -44,6 +44,9 @@ public sealed class PackagingTests
         Assert.Equal(["closed"], service["DevicePolicy"]);
         Assert.Equal(["/dev/kfd rw", "char-drm rw"], service["DeviceAllow"]);
         Assert.False(service.ContainsKey("MemoryDenyWriteExecute"), "the .NET JIT needs W+X pages");
+        // The metrics endpoint listens on the host's loopback: a private network namespace would hide it.
+        Assert.False(service.ContainsKey("PrivateNetwork"));
+        Assert.Equal(["/run/vhsakmt"], service["ReadWritePaths"]);
     }
 
     [Fact]
