@@ -71,8 +71,12 @@ public static unsafe class SpinPingPong
         long* ping = Map(fd);
         long* pong = (long*)((byte*)ping + PongOffset);
         var recorder = new LatencyRecorder(count);
-        long deadline = Stopwatch.GetTimestamp() + limitMs * Stopwatch.Frequency / 1000;
-        for (long seq = 1; seq <= count + count / 10 && Stopwatch.GetTimestamp() < deadline; seq++)
+        // One untimed round trip first (seq 1): the echo child may still be starting, and that must not eat the
+        // time budget or the warm-up.
+        Volatile.Write(ref *ping, 1);
+        while (Volatile.Read(ref *pong) != 1) LibC.sched_yield();
+        var window = new MeasureWindow(limitMs);
+        for (long seq = 2; seq <= count + count / 10 + 1 && !window.Expired; seq++)
         {
             long t0 = Stopwatch.GetTimestamp();
             Volatile.Write(ref *ping, seq);
@@ -82,7 +86,7 @@ public static unsafe class SpinPingPong
                 if (++spins > 64) LibC.sched_yield();
             }
             long t1 = Stopwatch.GetTimestamp();
-            if (seq > count / 10) recorder.Record(t1 - t0);
+            if (window.PastWarmup(seq - 2, count / 10)) recorder.Record(t1 - t0);
         }
         Volatile.Write(ref *ping, Stop);
         BenchExecutable.EmitResult(new FloorResult("spin", regime, recorder.Summarize()));
