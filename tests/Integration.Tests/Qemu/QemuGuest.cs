@@ -47,7 +47,7 @@ public sealed class QemuGuest : IAsyncDisposable
             "-accel", env.Accelerator, "-smp", "1", "-m", "512M",
             "-display", "none", "-nic", "none", "-nodefaults", "-no-reboot",
             "-kernel", kernelInChroot, "-initrd", initrdInChroot,
-            "-append", $"console=ttyS0 quiet panic=-1 vhsakmt.vm={name} vhsakmt.clients={clients} vhsakmt.hold={holdSeconds}"
+            "-append", $"console=ttyS0 quiet panic=-1 no_timer_check vhsakmt.vm={name} vhsakmt.clients={clients} vhsakmt.hold={holdSeconds}"
                 + (crashAfterStep is null ? "" : $" vhsakmt.crash={crashAfterStep}"),
             "-serial", $"file:{runDirInChroot}/{name}.console",
         };
