@@ -18,14 +18,41 @@ public sealed class LeakCounters(IKfd kfd, VaManager? va = null, ActorSystem? sy
         va is null ? 0 : CountMapsIn(va.Area.Start, va.Area.End),
         MappingCounters.LiveMappings,
         MappingCounters.LiveMemfds,
+        Transport.Interop.ResourceCounters.OpenFds,
+        Transport.Interop.ResourceCounters.Mappings,
         va is null ? 0 : va.Options.SliceCount - va.FreeSliceCount,
         va?.LiveBackingCount ?? 0,
         kfd.Counters.Snapshot(),
         system is null ? 0 : LiveActorCount.UnderUser(system),
         ReadRssBytes());
 
-    /// <summary>Entries of /proc/self/fd (the directory's own fd, open while enumerating, is not counted).</summary>
-    public static int CountOpenFds() => Math.Max(0, Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() - 1);
+    /// <summary>
+    /// Entries of /proc/self/fd, without the runtime's own lazily opened files (assemblies, symbol files, native
+    /// libraries: opened on first use, e.g. for a stack trace, and kept) and the enumeration's own fd.
+    /// </summary>
+    public static int CountOpenFds()
+    {
+        int n = 0;
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            string? target;
+            try
+            {
+                target = new FileInfo(entry).LinkTarget;
+            }
+            catch (IOException)
+            {
+                continue; // closed while we looked (the enumeration's own fd)
+            }
+            if (target is null || IsRuntimeFile(target)) continue;
+            n++;
+        }
+        return n;
+    }
+
+    private static bool IsRuntimeFile(string target) =>
+        target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal)
+        || target.Contains(".so", StringComparison.Ordinal) || target.StartsWith("/proc/", StringComparison.Ordinal);
 
     /// <summary>Lines of /proc/self/maps that intersect [start, end).</summary>
     public static int CountMapsIn(ulong start, ulong end)

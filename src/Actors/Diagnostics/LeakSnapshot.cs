@@ -10,6 +10,8 @@ namespace VhsaKmt.Actors.Diagnostics;
 /// <param name="VaAreaMaps">/proc/self/maps lines inside the device VA area (the reservation itself counts 1 per piece).</param>
 /// <param name="HostMappings">Live mmaps made through VhsaKmt.Native.Interop.</param>
 /// <param name="Memfds">Live memfds made through VhsaKmt.Native.Interop.</param>
+/// <param name="TransportFds">Fds owned by the vhost-user transport (its own counter).</param>
+/// <param name="TransportMappings">Guest-memory mappings owned by the transport.</param>
 /// <param name="VaSlicesInUse">Context slices handed out by the VA manager.</param>
 /// <param name="VaBackings">Ranges of the VA area holding real pages.</param>
 /// <param name="Kfd">Live KFD objects.</param>
@@ -20,6 +22,8 @@ public sealed record LeakSnapshot(
     int VaAreaMaps,
     long HostMappings,
     long Memfds,
+    long TransportFds,
+    long TransportMappings,
     int VaSlicesInUse,
     int VaBackings,
     KfdCountersSnapshot Kfd,
@@ -27,17 +31,24 @@ public sealed record LeakSnapshot(
     long RssBytes)
 {
     /// <summary>What grew or shrank since <paramref name="baseline"/>; empty when every exact counter is back.</summary>
-    public IReadOnlyList<string> DiffFrom(LeakSnapshot baseline)
+    public IReadOnlyList<string> DiffFrom(LeakSnapshot baseline) => Compare(baseline, growthOnly: false);
+
+    /// <summary>Only what grew since <paramref name="baseline"/> (a soak asserts no growth; shrinking is not a leak).</summary>
+    public IReadOnlyList<string> GrowthFrom(LeakSnapshot baseline) => Compare(baseline, growthOnly: true);
+
+    private List<string> Compare(LeakSnapshot baseline, bool growthOnly)
     {
         var diffs = new List<string>();
         void Check(string name, long now, long then)
         {
-            if (now != then) diffs.Add($"{name} {then} -> {now} ({now - then:+#;-#})");
+            if (growthOnly ? now > then : now != then) diffs.Add($"{name} {then} -> {now} ({now - then:+#;-#})");
         }
         Check(nameof(OpenFds), OpenFds, baseline.OpenFds);
         Check(nameof(VaAreaMaps), VaAreaMaps, baseline.VaAreaMaps);
         Check(nameof(HostMappings), HostMappings, baseline.HostMappings);
         Check(nameof(Memfds), Memfds, baseline.Memfds);
+        Check(nameof(TransportFds), TransportFds, baseline.TransportFds);
+        Check(nameof(TransportMappings), TransportMappings, baseline.TransportMappings);
         Check(nameof(VaSlicesInUse), VaSlicesInUse, baseline.VaSlicesInUse);
         Check(nameof(VaBackings), VaBackings, baseline.VaBackings);
         Check("Kfd.Allocations", Kfd.Allocations, baseline.Kfd.Allocations);
@@ -51,7 +62,7 @@ public sealed record LeakSnapshot(
     }
 
     public override string ToString() =>
-        $"fds={OpenFds} va-maps={VaAreaMaps} mappings={HostMappings} memfds={Memfds} slices={VaSlicesInUse} backings={VaBackings} " +
+        $"fds={OpenFds} va-maps={VaAreaMaps} mappings={HostMappings} memfds={Memfds} transport-fds={TransportFds} transport-maps={TransportMappings} slices={VaSlicesInUse} backings={VaBackings} " +
         $"kfd(alloc={Kfd.Allocations} events={Kfd.Events} queues={Kfd.Queues} reg={Kfd.Registrations} exports={Kfd.Exports} gpumaps={Kfd.Mappings}) " +
         $"actors={LiveActors} rss={RssBytes >> 10}KiB";
 }

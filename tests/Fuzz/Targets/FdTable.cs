@@ -18,7 +18,7 @@ public static class FdTable
                 continue; // the enumeration's own fd, already closed
             }
             // The runtime opens assemblies and native libraries lazily, on first use: not ours to account.
-            if (target is null || target.EndsWith(".dll", StringComparison.Ordinal) || target.Contains(".so", StringComparison.Ordinal)
+            if (target is null || target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal) || target.Contains(".so", StringComparison.Ordinal)
                 || target.StartsWith("/proc/", StringComparison.Ordinal)) continue;
             set.Add($"{Path.GetFileName(entry)}->{target}");
         }
