@@ -19,7 +19,8 @@ public static class FdTable
             }
             // The runtime opens assemblies and native libraries lazily, on first use: not ours to account.
             if (target is null || target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal) || target.Contains(".so", StringComparison.Ordinal)
-                || target.StartsWith("/proc/", StringComparison.Ordinal)) continue;
+                || target.StartsWith("/proc/", StringComparison.Ordinal)
+                || target.StartsWith("pipe:", StringComparison.Ordinal)) continue; // the daemon makes no pipes; the runtime does (lazily)
             set.Add($"{Path.GetFileName(entry)}->{target}");
         }
         return set;
