@@ -39,7 +39,7 @@ public sealed class MemoryTests
         Assert.Equal(0, p.UnmapFromGpu(a.Va).Ret);
         Assert.Equal(before.Mappings, d.Kfd.Counters.Mappings);
         p.Release(a.Blob);
-        Assert.Equal(before, d.Kfd.Counters.Snapshot());
+        await DaemonHarness.Eventually(() => d.Kfd.Counters.Snapshot() == before, "allocation freed");
         Assert.DoesNotContain(vmm.Window.Mappings, m => m.ShmOffset == a.Blob.ShmOffset);
     }
 
@@ -60,6 +60,7 @@ public sealed class MemoryTests
         Assert.Equal(avail0 - (64UL << 20), avail1);
 
         p.Release(v.Blob);
+        await DaemonHarness.Eventually(() => d.Kfd.Counters.Allocations == 0, "VRAM freed");
         Assert.Equal(avail0, p.AvailableMemory(1).Bytes);
     }
 
@@ -107,6 +108,6 @@ public sealed class MemoryTests
         vmm.Ram.Write(g2 + 100, new byte[] { 1, 2, 3 });
         Assert.Equal(new byte[] { 1, 2, 3 }, DaemonHarness.ReadHost(u.HostVa + 4096 + 100, 3));
         p.Release(u.Blob);
-        Assert.Equal(0, d.Kfd.Counters.Registrations);
+        await DaemonHarness.Eventually(() => d.Kfd.Counters.Registrations == 0, "userptr deregistered");
     }
 }
