@@ -13,10 +13,12 @@ public sealed class GuestPageMapping : IDisposable
 {
     private const ulong Page = 4096;
     private MappedRegion? _placeholder;
+    private readonly List<MappedRegion> _runs;
 
-    private GuestPageMapping(MappedRegion placeholder)
+    private GuestPageMapping(MappedRegion placeholder, List<MappedRegion> runs)
     {
         _placeholder = placeholder;
+        _runs = runs;
         Address = placeholder.Address;
         Length = placeholder.Length;
     }
@@ -51,6 +53,7 @@ public sealed class GuestPageMapping : IDisposable
             return null;
         }
         ulong offset = 0;
+        var runs = new List<MappedRegion>(entries.Count);
         try
         {
             foreach (var e in entries)
@@ -58,7 +61,7 @@ public sealed class GuestPageMapping : IDisposable
                 if (!memory.TryGetFdRange(e.Addr, e.Length, out var range))
                 {
                     reason = $"guest range 0x{e.Addr:x}+0x{e.Length:x} is not in the memory table";
-                    placeholder.Dispose();
+                    Release(runs, placeholder);
                     return null;
                 }
                 using (range.Fd)
@@ -66,24 +69,36 @@ public sealed class GuestPageMapping : IDisposable
                     if (range.FdOffset % Page != 0)
                     {
                         reason = $"guest range 0x{e.Addr:x} maps to an unaligned fd offset 0x{range.FdOffset:x}";
-                        placeholder.Dispose();
+                        Release(runs, placeholder);
                         return null;
                     }
-                    // The run lives inside the placeholder: unmapping the placeholder drops it.
-                    Mmap.MapSharedFixed(range.Fd, range.FdOffset, placeholder.Address + offset, e.Length, static (_, _) => { });
+                    // The run lives inside the placeholder: unmapping the placeholder drops it, so the run's own
+                    // release is a no-op; it is still disposed so the mapping counters balance.
+                    runs.Add(Mmap.MapSharedFixed(range.Fd, range.FdOffset, placeholder.Address + offset, e.Length, static (_, _) => { }));
                 }
                 offset += e.Length;
             }
         }
         catch (LibcException ex)
         {
-            placeholder.Dispose();
+            Release(runs, placeholder);
             reason = ex.Message;
             return null;
         }
         reason = null;
-        return new GuestPageMapping(placeholder);
+        return new GuestPageMapping(placeholder, runs);
     }
 
-    public void Dispose() => Interlocked.Exchange(ref _placeholder, null)?.Dispose();
+    private static void Release(List<MappedRegion> runs, MappedRegion placeholder)
+    {
+        foreach (var r in runs) r.Dispose();
+        runs.Clear();
+        placeholder.Dispose();
+    }
+
+    public void Dispose()
+    {
+        var placeholder = Interlocked.Exchange(ref _placeholder, null);
+        if (placeholder is not null) Release(_runs, placeholder);
+    }
 }
