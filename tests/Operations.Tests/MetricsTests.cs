@@ -45,6 +45,11 @@ public sealed class MetricsTests
         Assert.Equal(2, m.Sum("vhsakmt_virtio_gpu_commands_total", ("vm", vmA), ("type", "ctx_create"), ("result", "ok")));
         Assert.Equal(1, m.Sum("vhsakmt_hypervisor_connects_total", ("vm", vmB)));
         Assert.True(m.Sum("vhsakmt_fences_retired_total", ("vm", vmB)) >= b1.LastSeqno, "every ccmd SUBMIT_3D carried a fence");
+        Assert.Equal(1, m.Sum("vhsakmt_ccmds_total", ("vm", vmA), ("ctx", Ctx(a1)), ("family", "query_info"), ("subtype", "open_kfd"), ("result", "ok")));
+        Assert.Equal(1, m.Sum("vhsakmt_ccmds_total", ("vm", vmA), ("ctx", Ctx(a1)), ("family", "memory"), ("subtype", "alloc"), ("result", "ok")));
+        Assert.Equal(b1.LastSeqno, m.Sum("vhsakmt_ccmds_total", ("vm", vmB), ("ctx", Ctx(b1))));
+        Assert.Equal(0, m.Sum("vhsakmt_ccmds_total", ("vm", vmA), ("ctx", Ctx(a2))));
+        Assert.Equal(a1.LastSeqno, m.Sum("vhsakmt_ccmd_duration_seconds_count", ("vm", vmA), ("ctx", Ctx(a1))));
 
         a1.Exit();
         a2.Exit();

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using VhsaKmt.Actors.Handlers;
+using VhsaKmt.Actors.Metrics;
 using VhsaKmt.Actors.Supervision;
 using VhsaKmt.Transport.Hsakmt;
 
@@ -70,6 +72,8 @@ public static class CcmdStream
 
             int ret;
             int hostLen = 0;
+            uint subtype = uint.MaxValue;
+            long started = Stopwatch.GetTimestamp();
             Span<byte> response = default;
             if (fault is not null)
             {
@@ -106,7 +110,7 @@ public static class CcmdStream
                 cap = Math.Min(cap, state.ResponseBuffer.Length);
                 response = state.ResponseBuffer.AsSpan(0, cap);
                 response.Clear();
-                uint subtype = BinaryPrimitives.ReadUInt32LittleEndian(req[entry.SubtypeOffset..]);
+                subtype = BinaryPrimitives.ReadUInt32LittleEndian(req[entry.SubtypeOffset..]);
                 var call = new CcmdCall
                 {
                     Request = req,
@@ -142,6 +146,11 @@ public static class CcmdStream
             if (slotOk)
                 WriteSlot(shmem, hdr.rsp_off, guestLen, ret, ret == 0 ? response[..Math.Min(hostLen, response.Length)] : default);
             shmem.PublishSeqno(hdr.seqno);
+            if (state.MetricTags is { } tags)
+            {
+                var result = fault is not null ? CommandResult.HostError : ret == 0 ? CommandResult.Ok : CommandResult.GuestError;
+                VhsaKmtMetrics.RecordCcmd(tags, CcmdNames.Family(hdr.cmd), CcmdNames.Subtype(hdr.cmd, subtype), result, Stopwatch.GetTimestamp() - started);
+            }
         }
         if (off != payload.Length)
         {

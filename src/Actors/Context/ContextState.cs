@@ -58,6 +58,9 @@ public sealed class ContextState
     public bool JoinedTenancy { get; internal set; }
 
     /// <summary>Submits handled, ccmds handled (diagnostics and tests).</summary>
+    /// <summary>The context's metric tags (vm, ctx, process), set by its DeviceActor; null when not tracked.</summary>
+    public Metrics.ContextTags? MetricTags { get; set; }
+
     public long Submits { get; internal set; }
     public long Ccmds { get; internal set; }
 

@@ -702,7 +702,11 @@ public sealed class DeviceActor : UntypedActor
         var tags = new ContextTags(_host?.VmId ?? _name, ctx, debugName);
         var cs = state as ContextState;
         _metricTags[child] = (cs, tags);
-        if (cs is not null) LiveContexts.Add(cs, tags);
+        if (cs is not null)
+        {
+            cs.MetricTags = tags;
+            LiveContexts.Add(cs, tags);
+        }
         VhsaKmtMetrics.RecordContextCreated(tags);
     }
 
