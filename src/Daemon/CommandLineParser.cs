@@ -37,6 +37,7 @@ public static class CommandLineParser
         ["--log-format"] = new(true, (a, v) => ParseLogFormat(v) is { } f
             ? (a with { LogFormat = f }, null)
             : (a, $"--log-format must be text|json, got '{v}'")),
+        ["--stats"] = new(false, (a, _) => (a with { Stats = true }, null)),
         ["--version"] = new(false, (a, _) => (a with { Action = Max(a.Action, DaemonAction.Version) }, null)),
         ["-V"] = new(false, (a, _) => (a with { Action = Max(a.Action, DaemonAction.Version) }, null)),
         ["--help"] = new(false, (a, _) => (a with { Action = DaemonAction.Help }, null)),

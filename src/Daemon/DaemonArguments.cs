@@ -16,4 +16,5 @@ public sealed record DaemonArguments(
     BackendKind? Backend = null,
     string? ConfigFile = null,
     DaemonLogLevel? LogLevel = null,
-    LogFormat? LogFormat = null);
+    LogFormat? LogFormat = null,
+    bool Stats = false);

@@ -42,6 +42,8 @@ public sealed record DaemonConfiguration(
             lines.Add($"vhsakmt.log.format = {format.ToString().ToLowerInvariant()}");
         if (args.LogLevel is { } level)
             lines.Add($"vhsakmt.log.level = {level.Name}");
+        if (args.Stats)
+            lines.Add($"vhsakmt.diagnostics.stats = on");
         return lines.Count == 0 ? Config.Empty : ConfigurationFactory.ParseString(string.Join('\n', lines));
     }
 

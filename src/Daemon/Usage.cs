@@ -22,6 +22,7 @@ public static class Usage
           --config FILE         HOCON file layered over the built-in defaults
           --log-level LEVEL     {DaemonLogLevel.Names}
           --log-format FORMAT   text | json
+          --stats               log a resource line (fds, mappings, VA, KFD objects, actors, RSS) periodically
           --print-capabilities  print the vhost-user capabilities JSON and exit
           -V, --version         print the version and exit
           -h, --help            print this help and exit

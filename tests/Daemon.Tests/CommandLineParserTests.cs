@@ -42,6 +42,16 @@ public sealed class CommandLineParserTests
         Assert.Equal(LogFormat.Json, a.LogFormat);
     }
 
+    [Fact]
+    public void StatsFlagTurnsTheStatsLineOnThroughHocon()
+    {
+        var a = CommandLineParser.Parse(["--socket-path", "/run/v.sock", "--stats"], out var error);
+        Assert.Null(error);
+        Assert.True(a!.Stats);
+        Assert.True(DaemonConfiguration.CommandLineOverrides(a).GetBoolean("vhsakmt.diagnostics.stats"));
+        Assert.False(CommandLineParser.Parse(["--socket-path", "/run/v.sock"], out _)!.Stats);
+    }
+
     [Theory]
     [InlineData("auto", BackendKind.Auto)]
     [InlineData("hsakmt", BackendKind.HsaKmt)]

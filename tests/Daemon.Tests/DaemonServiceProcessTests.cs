@@ -55,6 +55,24 @@ public sealed class DaemonServiceProcessTests : IDisposable
     }
 
     [ServiceFact]
+    public void StatsFlagLogsTheResourceLinePeriodically()
+    {
+        var conf = Path.Combine(_dir, "stats.conf");
+        File.WriteAllText(conf, "vhsakmt.diagnostics.stats-interval = 200ms\n");
+        using var daemon = DaemonProcess.Start(
+            ["--socket-path", Path.Combine(_dir, "stats.sock"), "--backend", "simulated", "--config", conf, "--stats"]);
+        Assert.NotNull(daemon.WaitForStdout(l => l.StartsWith("vhsakmtd listening on", StringComparison.Ordinal), Wait));
+        var first = daemon.WaitForStderr(l => l.Contains("stats fds "), Wait);
+        var second = daemon.WaitForStderr(l => l.Contains("stats fds "), Wait);
+        daemon.Signal(DaemonProcess.SIGTERM);
+        Assert.Equal(0, daemon.WaitForExit(Wait));
+        Assert.True(first is not null && second is not null, "expected periodic stats lines; stderr:\n" + string.Join('\n', daemon.StderrLines));
+        var lines = new[] { first!, second! };
+        Assert.Contains("kfd-alloc 0", lines[0]);
+        Assert.Contains(" actors ", lines[0]);
+    }
+
+    [ServiceFact]
     public void LogLevelWarningHidesEveryInformationEvent()
     {
         using var daemon = DaemonProcess.Start(

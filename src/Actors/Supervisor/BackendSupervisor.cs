@@ -82,6 +82,9 @@ public sealed class BackendSupervisor : UntypedActor
                 : VhostUserListener.FromListeningFd(FdHandle.Adopt(_endpoint.ListenFd!.Value), factory.Create, _settings.Transport, _log);
             _listener.Disconnected += (_, e) => _log.ForContext("VmId", e.VmId).Information("front-end connection closed ({Reason})", e.Reason);
 
+            if (_settings.StatsInterval > TimeSpan.Zero)
+                Context.ActorOf(Diagnostics.StatsReporter.Props(new Diagnostics.LeakCounters(_kfd, _va, Context.System), _settings.StatsInterval, _log), "stats");
+
             _info = new ServiceInfo(_endpoint.ToString(), _kfd.Name, _backend.Reason, gpus);
             _log.Information("VhsaKmt listening on {Listening} with KFD backend {Backend} ({Reason})", _info.Listening, _kfd.Name, _backend.Reason);
         }

@@ -18,6 +18,9 @@ public sealed record ServiceSettings(
 {
     public const string ContextDispatcherId = "akka.actor.vhsakmt-context-dispatcher";
 
+    /// <summary>Period of the resource stats line (<c>vhsakmt.diagnostics</c>, <c>--stats</c>); zero = off.</summary>
+    public TimeSpan StatsInterval { get; init; }
+
     public static ServiceSettings From(ServiceOptions options)
     {
         var root = options.Config;
@@ -33,7 +36,12 @@ public sealed record ServiceSettings(
             ContextSettings.FromConfig(Section(root, "vhsakmt.context")),
             KfdOptionsReader.Read(key => root.HasPath("vhsakmt.kfd." + key) ? root.GetString("vhsakmt.kfd." + key) : null),
             ReadTransport(Section(root, "vhsakmt.transport")),
-            root.HasPath(ContextDispatcherId) ? ContextDispatcherId : null);
+            root.HasPath(ContextDispatcherId) ? ContextDispatcherId : null)
+        {
+            StatsInterval = root.GetBoolean("vhsakmt.diagnostics.stats", false)
+                ? root.GetTimeSpan("vhsakmt.diagnostics.stats-interval", TimeSpan.FromSeconds(60))
+                : TimeSpan.Zero,
+        };
     }
 
     private static Config? Section(Config root, string path) => root.HasPath(path) ? root.GetConfig(path) : null;
