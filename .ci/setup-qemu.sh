@@ -2,6 +2,8 @@
 # Prepares everything the QEMU end-to-end tests (tests/Integration.Tests/Qemu) need:
 #   - a Debian trixie chroot with QEMU 11.1 from trixie-backports (the first QEMU whose generic
 #     vhost-user device forwards a backend's SHMEM region, see shared spec VHOST-USER.md §1);
+#   - the host's QEMU 10.0.x from bookworm-backports (/usr/bin/qemu-system-x86_64), for the
+#     vhost-user-gpu-pci run under 10.0.2;
 #   - a Debian 6.12 guest kernel (vmlinuz + the virtio-gpu module chain) from bookworm-backports;
 #   - busybox-static and the static guest client, packed into an initramfs.
 # Idempotent: reuses whatever already exists under the cache dir. Fails loudly on any error; CI never
@@ -92,6 +94,31 @@ esac
 chroot "$CHROOT" qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vhost-user-test-device-pci"' \
     || die "QEMU $QV in the chroot has no vhost-user-test-device-pci"
 
+# --- (a2) host QEMU 10.0.x from bookworm-backports (issue 10: the vhost-user-gpu-pci run under 10.0.2) ---
+host_qemu_version() { /usr/bin/qemu-system-x86_64 --version 2>/dev/null | sed -n 's/.*version \([0-9.]*\).*/\1/p'; }
+HQV="$(host_qemu_version)"
+case "$HQV" in
+    10.0.*) log "reusing host QEMU $HQV";;
+    *)
+        if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+            log "adding bookworm-backports to apt sources"
+            echo "deb $ARCHIVE bookworm-backports main" >/etc/apt/sources.list.d/vhsakmt-bookworm-backports.list
+            APT_UPDATED=0
+        fi
+        apt_update_once
+        log "installing qemu-system-x86 10.0.x from bookworm-backports on the host"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports --no-install-recommends \
+            qemu-system-x86 >"$CACHE/host-qemu-install.log" 2>&1 \
+            || { tail -n 30 "$CACHE/host-qemu-install.log" >&2; die "host QEMU install from bookworm-backports failed"; }
+        HQV="$(host_qemu_version)"
+        case "$HQV" in
+            10.0.*) ;;
+            *) die "host QEMU is '$HQV' after the install; need 10.0.x from bookworm-backports";;
+        esac;;
+esac
+/usr/bin/qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vhost-user-gpu-pci"' \
+    || die "host QEMU $HQV has no vhost-user-gpu-pci"
+
 # --- (b) guest kernel 6.12 and the virtio-gpu module chain -----------------------------------------
 MODULES="drm drm_kms_helper drm_shmem_helper virtio_dma_buf virtio-gpu"
 if [ -f "$KDIR/vmlinuz" ] && [ -f "$KDIR/modules.order" ]; then
@@ -157,6 +184,7 @@ fi
 
 log "ready in $(( $(date +%s) - START )) s:"
 log "  QEMU      $QV  ($CHROOT)"
+log "  host QEMU $HQV  (/usr/bin/qemu-system-x86_64)"
 log "  kernel    $(cat "$KDIR/version")  ($KDIR/vmlinuz)"
 log "  modules   $(tr '\n' ' ' <"$KDIR/modules.order")"
 log "  initramfs $CACHE/guest/initramfs.cpio.gz ($(stat -c %s "$CACHE/guest/initramfs.cpio.gz") bytes)"

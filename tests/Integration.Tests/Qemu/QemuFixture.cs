@@ -42,6 +42,14 @@ public sealed class QemuFixture : IDisposable
         }
     }
 
+    /// <summary>As <see cref="Require()"/>, and the QEMU of <paramref name="runtime"/> must be there too.</summary>
+    public void Require(QemuRuntime runtime)
+    {
+        if (Env.MissingReason(runtime) is { } reason)
+            throw new InvalidOperationException($"CI=true and {reason}");
+        Require();
+    }
+
     /// <summary>A fresh directory inside the chroot for one test's socket and consoles; returns its in-chroot path.</summary>
     public string NewRunDir()
     {

@@ -16,8 +16,8 @@ public enum GpuFrontEnd
 
 /// <summary>
 /// One QEMU VM started in the trixie chroot (<c>chroot DIR qemu-system-x86_64 …</c>, in its own mount
-/// namespace) with the test
-/// kernel and initramfs; its serial console goes to a file that <see cref="ReadReport"/> parses.
+/// namespace) or, for <see cref="QemuRuntime.Host100"/>, the host's QEMU with the same files seen at their
+/// host paths; with the test kernel and initramfs; its serial console goes to a file that <see cref="ReadReport"/> parses.
 /// </summary>
 public sealed class QemuGuest : IAsyncDisposable
 {
@@ -36,20 +36,23 @@ public sealed class QemuGuest : IAsyncDisposable
     /// <param name="runDirInChroot">a directory inside the chroot (path as seen from inside it)</param>
     /// <param name="socketInChroot">the daemon's socket, as seen from inside the chroot</param>
     public QemuGuest(QemuEnvironment env, string name, string runDirInChroot, string kernelInChroot, string initrdInChroot,
-        GpuFrontEnd frontEnd, string? socketInChroot, int clients, int holdSeconds, string? crashAfterStep = null)
+        GpuFrontEnd frontEnd, string? socketInChroot, int clients, int holdSeconds, string? crashAfterStep = null,
+        QemuRuntime runtime = QemuRuntime.Chroot111)
     {
+        // Everything lives inside the chroot directory; the host's QEMU reaches the same files by their host paths.
+        var onHost = runtime == QemuRuntime.Host100;
+        string P(string inChroot) => onHost ? Path.Combine(env.Chroot, inChroot.TrimStart('/')) : inChroot;
         Name = name;
         _consoleHostPath = Path.Combine(env.Chroot, runDirInChroot.TrimStart('/'), $"{name}.console");
         File.Delete(_consoleHostPath);
         var args = new List<string>
         {
-            env.Chroot, "qemu-system-x86_64",
             "-accel", env.Accelerator, "-smp", "1", "-m", "512M",
             "-display", "none", "-nic", "none", "-nodefaults", "-no-reboot",
-            "-kernel", kernelInChroot, "-initrd", initrdInChroot,
+            "-kernel", P(kernelInChroot), "-initrd", P(initrdInChroot),
             "-append", $"console=ttyS0 quiet panic=-1 no_timer_check vhsakmt.vm={name} vhsakmt.clients={clients} vhsakmt.hold={holdSeconds}"
                 + (crashAfterStep is null ? "" : $" vhsakmt.crash={crashAfterStep}"),
-            "-serial", $"file:{runDirInChroot}/{name}.console",
+            "-serial", $"file:{P(runDirInChroot)}/{name}.console",
         };
         if (frontEnd == GpuFrontEnd.None)
         {
@@ -61,7 +64,7 @@ public sealed class QemuGuest : IAsyncDisposable
             args.AddRange([
                 "-machine", "q35,memory-backend=mem0",
                 "-object", "memory-backend-memfd,id=mem0,share=on,size=512M",
-                "-chardev", $"socket,id=vgpu,path={socketInChroot ?? throw new ArgumentNullException(nameof(socketInChroot))}",
+                "-chardev", $"socket,id=vgpu,path={P(socketInChroot ?? throw new ArgumentNullException(nameof(socketInChroot)))}",
                 "-device", frontEnd == GpuFrontEnd.GenericVhostUser
                     ? "vhost-user-test-device-pci,chardev=vgpu,virtio-id=16,num_vqs=2,config_size=16"
                     : "vhost-user-gpu-pci,chardev=vgpu",
@@ -71,12 +74,15 @@ public sealed class QemuGuest : IAsyncDisposable
         // QEMU needs /dev and /proc inside the chroot. They are mounted in a private mount namespace that
         // lives exactly as long as this QEMU: nothing is left mounted on the host, concurrent runs cannot
         // unmount each other's, and deleting the cache can never reach the host's /dev.
-        var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "--mount", "--propagation", "private", "--", "sh", "-ec", MountAndChroot, "vhsakmt-qemu" })
-            psi.ArgumentList.Add(a);
+        var psi = new ProcessStartInfo(onHost ? env.HostQemu : "unshare") { RedirectStandardError = true, RedirectStandardOutput = true };
+        if (!onHost)
+        {
+            foreach (var a in new[] { "--mount", "--propagation", "private", "--", "sh", "-ec", MountAndChroot, "vhsakmt-qemu", env.Chroot, "qemu-system-x86_64" })
+                psi.ArgumentList.Add(a);
+        }
         foreach (var a in args)
             psi.ArgumentList.Add(a);
-        CommandLine = "chroot " + string.Join(' ', args);
+        CommandLine = (onHost ? env.HostQemu : $"chroot {env.Chroot} qemu-system-x86_64") + " " + string.Join(' ', args);
         _process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
