@@ -61,6 +61,7 @@ public sealed class ContextActor : UntypedActor, IContextChildren
     protected override void PreRestart(Exception reason, object message)
     {
         _log.Warning(reason, "context restarting around its {Objects} objects after a fault", _state.Objects.Count);
+        if (_state.MetricTags is { } tags) Metrics.VhsaKmtMetrics.RecordSupervisorRestart(tags);
     }
 
     protected override void PostRestart(Exception reason)
