@@ -39,7 +39,6 @@ public sealed class GuestGpu
         lock (_lock)
         {
             Vmm.PutChain(ControlQueue, [request, .. more], [ResponseBytes]);
-            ArmInterrupt();
             Vmm.Kick(ControlQueue);
             return Decode(Vmm.WaitUsed(ControlQueue));
         }
@@ -51,7 +50,6 @@ public sealed class GuestGpu
         lock (_lock)
         {
             tokens = requests.Select(r => Vmm.PutChain(ControlQueue, [r], [ResponseBytes])).ToArray();
-            ArmInterrupt();
             Vmm.Kick(ControlQueue);
             var used = new List<(ushort, ControlResponse)>();
             for (int i = 0; i < requests.Count; i++)
@@ -61,16 +59,6 @@ public sealed class GuestGpu
             }
             return used;
         }
-    }
-
-    /// <summary>
-    /// With EVENT_IDX the driver re-arms its interrupt by publishing used_event = the used index it has consumed
-    /// (Linux virtqueue_enable_cb); otherwise the device suppresses every call after the first.
-    /// </summary>
-    private void ArmInterrupt()
-    {
-        var ring = Vmm.Ring(ControlQueue);
-        ring.SetUsedEvent(ring.UsedIndex);
     }
 
     private static ControlResponse Decode(UsedChain used)

@@ -18,6 +18,7 @@ public sealed class TestRing : IDisposable
     private ushort _availIdx;
     private ushort _lastUsed;
     private long _signals;
+    private bool _usedEventOwnedByCaller;
 
     private sealed record InFlight(ushort[] Descriptors, List<(ulong Gpa, ulong Size)> Allocations, List<GuestSegment> Writable);
 
@@ -152,23 +153,65 @@ public sealed class TestRing : IDisposable
         }
     }
 
-    /// <summary>Wait for the next used chain (call eventfd or used idx), up to <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Wait for the next used chain (call eventfd or used idx), up to <paramref name="timeout"/>. Unless a test
+    /// steers used_event itself (<see cref="SetUsedEvent"/>), re-arms the EVENT_IDX interrupt before blocking.
+    /// </summary>
     public UsedChain WaitUsed(TimeSpan timeout)
     {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
             DrainCall();
-            if (TryTakeUsed() is { } used) return used;
+            if (TryTakeUsed() is { } used) return Rearmed(used);
+            bool armed = TryArmUsedEvent();
+            // Armed: the used idx may have moved before the device could see used_event, so look once more.
+            if (armed && TryTakeUsed() is { } raced) return Rearmed(raced);
             long left = deadline - Environment.TickCount64;
             if (left <= 0) throw new TimeoutException($"ring {Index}: nothing used within {timeout.TotalMilliseconds} ms");
-            // The call may be suppressed (EVENT_IDX): wake up now and then to look at the used idx anyway.
-            Poller.WaitReadable(Call.Fd, (int)Math.Min(left, 10));
+            // Armed, the call eventfd wakes us; the bounded poll only covers a device that still suppresses it.
+            // A test that owns used_event may have suppressed the call on purpose: look at the used idx often.
+            Poller.WaitReadable(Call.Fd, (int)Math.Min(left, armed ? 200 : 10));
         }
     }
 
-    /// <summary>EVENT_IDX: ask for a call only once the used idx passes <paramref name="usedEvent"/>.</summary>
-    public void SetUsedEvent(ushort usedEvent) => _ram.WriteU16Release(AvailRing + VringAvail.RingOffset + 2UL * Size, usedEvent);
+    // As a driver re-enables callbacks after consuming: the next completion then signals even if it lands
+    // before the next WaitUsed blocks.
+    private UsedChain Rearmed(UsedChain used)
+    {
+        TryArmUsedEvent();
+        return used;
+    }
+
+    /// <summary>
+    /// EVENT_IDX: ask for a call only once the used idx passes <paramref name="usedEvent"/>. From then on this
+    /// ring leaves used_event to the caller (WaitUsed stops re-arming it).
+    /// </summary>
+    public void SetUsedEvent(ushort usedEvent)
+    {
+        Volatile.Write(ref _usedEventOwnedByCaller, true);
+        WriteUsedEvent(usedEvent);
+    }
+
+    /// <summary>
+    /// Linux virtqueue_enable_cb: publish used_event = the used index consumed so far (a call is wanted for the
+    /// next completion), then a full fence so the device's later used-idx store cannot be read as older than it.
+    /// Without EVENT_IDX the slot is unused by the device, so writing it is harmless.
+    /// </summary>
+    private bool TryArmUsedEvent()
+    {
+        if (Volatile.Read(ref _usedEventOwnedByCaller)) return false;
+        ushort consumed;
+        lock (_lock) consumed = _lastUsed;
+        WriteUsedEvent(consumed);
+        Interlocked.MemoryBarrier(); // store used_event before loading used idx (virtio_mb)
+        return true;
+    }
+
+    /// <summary>EVENT_IDX: the driver's used_event as published in the avail ring.</summary>
+    public ushort UsedEvent => _ram.ReadU16Acquire(AvailRing + VringAvail.RingOffset + 2UL * Size);
+
+    private void WriteUsedEvent(ushort usedEvent) => _ram.WriteU16Release(AvailRing + VringAvail.RingOffset + 2UL * Size, usedEvent);
 
     /// <summary>EVENT_IDX: the device's avail_event (kick wanted once avail idx passes it).</summary>
     public ushort AvailEvent => _ram.ReadU16Acquire(UsedRing + VringUsed.RingOffset + (ulong)VringUsedElem.Size * Size);

@@ -44,10 +44,12 @@ public sealed partial class TestVmm
                     {
                         var map = reader.ReadShmemMap();
                         var fd = reader.TakeFd(0);
-                        string? error = map.ShmId == Window.ShmId
+                        bool refuse = RefuseShmemMap;
+                        string? error = refuse ? Reject(fd, "refused by the test")
+                            : map.ShmId == Window.ShmId
                             ? Window.Map(map.ShmOffset, fd, map.FdOffset, map.Length, (map.Flags & 2) != 0)
                             : Reject(fd, $"unknown shm id {map.ShmId}");
-                        result = error is null ? 0 : -22;
+                        result = error is null ? 0 : refuse ? -12 : -22; // -ENOMEM / -EINVAL
                         changed = error is null;
                         Interlocked.Increment(ref _shmemMaps);
                         break;
@@ -102,6 +104,17 @@ public sealed partial class TestVmm
         SendMemTableLocked();
         Interlocked.Increment(ref _memTableResends);
     }
+
+    /// <summary>
+    /// Fault injection: answer every SHMEM_MAP from now on with a failure (-ENOMEM) and map nothing, as a
+    /// hypervisor out of address space would. Settable mid-run; SHMEM_UNMAP is still served.
+    /// </summary>
+    public bool RefuseShmemMap
+    {
+        get => Volatile.Read(ref _refuseShmemMap);
+        set => Volatile.Write(ref _refuseShmemMap, value);
+    }
+    private bool _refuseShmemMap;
 
     /// <summary>The error that stopped the backend-channel server, if any (tests assert it is null).</summary>
     public Exception? BackendChannelError { get; private set; }
