@@ -1,3 +1,4 @@
+using VhsaKmt.TestSupport.Memory;
 using Akka.Configuration;
 using VhsaKmt.Actors.Context;
 using VhsaKmt.Actors.Messages;

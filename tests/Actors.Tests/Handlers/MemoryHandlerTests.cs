@@ -1,3 +1,4 @@
+using VhsaKmt.TestSupport.Memory;
 using System.Runtime.InteropServices;
 using VhsaKmt.Actors.Context;
 using VhsaKmt.Actors.Messages;

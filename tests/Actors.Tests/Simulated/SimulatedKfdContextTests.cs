@@ -1,3 +1,4 @@
+using VhsaKmt.TestSupport.Memory;
 using System.Runtime.InteropServices;
 using VhsaKmt.Actors.Messages;
 using VhsaKmt.Actors.Objects;

@@ -1,3 +1,4 @@
+using VhsaKmt.TestSupport.Memory;
 using Xunit;
 using Akka.Actor;
 using Akka.TestKit;

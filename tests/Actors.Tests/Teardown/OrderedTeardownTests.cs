@@ -1,3 +1,4 @@
+using VhsaKmt.TestSupport.Memory;
 using Akka.Actor;
 using VhsaKmt.Actors.Messages;
 using VhsaKmt.Actors.Objects;

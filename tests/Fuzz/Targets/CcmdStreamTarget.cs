@@ -1,3 +1,4 @@
+using VhsaKmt.TestSupport.Memory;
 using System.Buffers.Binary;
 using Akka.Actor;
 using Akka.Configuration;
@@ -31,7 +32,7 @@ public sealed class CcmdStreamTarget : IFuzzTarget
     private readonly ActorSystem _system;
     private readonly VaManager _va;
     private readonly SimulatedKfd _kfd;
-    private readonly MemfdGuestRam _ram = new();
+    private readonly MemfdGuestMemory _ram = new();
     private readonly KfdTenancy _tenancy = new();
     private readonly long _mappingsBaseline;
     private readonly int _backingsBaseline;

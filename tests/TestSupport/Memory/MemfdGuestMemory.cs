@@ -1,7 +1,7 @@
 using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Virtio;
 
-namespace VhsaKmt.Actors.Tests.Support;
+namespace VhsaKmt.TestSupport.Memory;
 
 /// <summary>Guest RAM for tests: one memfd region at guest-physical <see cref="Base"/>, mapped here for inspection.</summary>
 public sealed class MemfdGuestMemory : IGuestMemory, IDisposable
