@@ -46,11 +46,12 @@ public sealed class DaemonServiceProcessTests : IDisposable
         Assert.True(banner is not null, "no start-up line; stderr:\n" + string.Join('\n', daemon.StderrLines));
         Assert.Contains("backend simulated", banner);
         Assert.Contains($"path={socket}", banner);
-        Assert.Contains(daemon.StderrLines, l => l.Contains("Backend") && l.Contains("simulated"));
         Assert.True(File.Exists(socket), "socket file not created");
 
         daemon.Signal(signal);
         Assert.Equal(0, daemon.WaitForExit(Wait));
+        // Stderr is complete only once the process has exited (it is read on its own thread).
+        Assert.Contains(daemon.StderrLines, l => l.Contains("Backend") && l.Contains("simulated"));
         Assert.False(File.Exists(socket), "socket file left behind");
     }
 
@@ -101,8 +102,9 @@ public sealed class DaemonServiceProcessTests : IDisposable
 
         var ready = SystemdNotifierTests.Receive(systemd);
         Assert.StartsWith("READY=1\nSTATUS=listening on ", ready);
-        // Journal mode: no timestamps, lines start with the sd-daemon priority.
-        Assert.Contains(daemon.StderrLines, l => l.StartsWith("<6>", StringComparison.Ordinal));
+        // Journal mode: no timestamps, lines start with the sd-daemon priority. Stderr is read asynchronously, so
+        // wait for the line rather than look at what has been read so far (READY=1 can arrive first).
+        Assert.NotNull(daemon.WaitForStderr(l => l.StartsWith("<6>", StringComparison.Ordinal), Wait));
 
         daemon.Signal(DaemonProcess.SIGTERM);
         Assert.Equal("STOPPING=1", SystemdNotifierTests.Receive(systemd));
