@@ -91,13 +91,18 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
     }
 
     /// <summary>
-    /// Dispatcher choices for the hot path, each layered over HOCON.conf (DESIGN.md: prove the choice with the bench).
-    /// The ccmd path is IO thread → DeviceActor (default dispatcher) → ContextActor (vhsakmt-context-dispatcher)
-    /// → DeviceActor → call: each hop to a parked thread is a wake-up.
+    /// Hot-path choices, each layered over HOCON.conf (DESIGN.md: prove the choice with the bench). With inline submits
+    /// (the default) a SUBMIT_3D of an idle context runs on the IO thread that the kick woke; with them off every ccmd
+    /// goes IO thread → DeviceActor → ContextActor (vhsakmt-context-dispatcher) → DeviceActor → call, and each hop to
+    /// a parked thread is a wake-up — the "before" of the inline path, measured in the same run.
     /// </summary>
     private static readonly (string Name, string Mode, bool PinnedDaemon, WaitMode Wait, string Hocon)[] DispatcherVariants =
     [
         ("HOCON.conf as committed", "blocking", true, WaitMode.Block, ""),
+        ("inline submits off (every ccmd through the actors)", "blocking", true, WaitMode.Block, "vhsakmt.device.inline-submits = off"),
+        ("inline submits off, polling, spinning client", "polling", true, WaitMode.Spin, "vhsakmt.device.inline-submits = off"),
+        ("inline submits off, contexts on the default dispatcher", "blocking", true, WaitMode.Block,
+            "vhsakmt.device.inline-submits = off\nakka.actor.vhsakmt-context-dispatcher { type = Dispatcher, executor = default-executor, throughput = 100 }"),
         ("contexts on the default dispatcher", "blocking", true, WaitMode.Block,
             "akka.actor.vhsakmt-context-dispatcher { type = Dispatcher, executor = default-executor, throughput = 100 }"),
         ("default dispatcher on a dedicated 2-thread pool", "blocking", true, WaitMode.Block,

@@ -160,6 +160,31 @@ public static class CcmdStream
         return fault;
     }
 
+    /// <summary>
+    /// True when some ccmd of <paramref name="payload"/> must run on the context's actor: its subtype creates or stops
+    /// lifetime actors (<see cref="CcmdFamilyEntry.ActorSubtypes"/>), or it is a MEMORY request that is not plainly
+    /// G-new (G-init or short: its subtype is only known after translation). Scans as far as <see cref="Process"/>
+    /// would run; a framing error ends both. Reads nothing else.
+    /// </summary>
+    public static bool NeedsActor(ReadOnlySpan<byte> payload, GuestRevision revision)
+    {
+        int off = 0;
+        while (payload.Length - off >= HeaderSize)
+        {
+            var hdr = MemoryMarshal.Read<CcmdReqHeader>(payload[off..]);
+            if (hdr.len < HeaderSize || hdr.len > (uint)(payload.Length - off)) return false;
+            var request = payload.Slice(off, (int)hdr.len);
+            off += (int)hdr.len;
+            var entry = CcmdDispatchTable.Lookup(hdr.cmd);
+            if (entry is null || entry.ActorSubtypes.Length == 0) continue;
+            if (entry.Family == CcmdFamily.Memory && (revision == GuestRevision.GInit || request.Length < CcmdMemoryReq.Size)) return true;
+            // A request too short to hold its subtype is zero-extended: subtype 0.
+            uint subtype = request.Length >= entry.SubtypeOffset + 4 ? BinaryPrimitives.ReadUInt32LittleEndian(request[entry.SubtypeOffset..]) : 0;
+            if (Array.IndexOf(entry.ActorSubtypes, subtype) >= 0) return true;
+        }
+        return false;
+    }
+
     /// <summary>The context's guest revision, fixed by its first MEMORY request (len &lt; 312 = G-init), logged once.</summary>
     private static bool IsGInit(HandlerContext cx, int len)
     {

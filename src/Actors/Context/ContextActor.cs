@@ -66,6 +66,7 @@ public sealed class ContextActor : UntypedActor, IContextChildren
 
     protected override void PostRestart(Exception reason)
     {
+        lock (_state.Sync) _state.AwaitingRestart = false;
         PreStart();
         if (_state.Destroying) BeginTeardown();
     }
@@ -80,6 +81,7 @@ public sealed class ContextActor : UntypedActor, IContextChildren
             case DetachResource d: OnDetach(d.ResId); Sender.Tell(new ResourceOpDone(CtxId, d.ResId, BlobResolver.OkNoData)); break;
             case ReleaseResource r: OnDetach(r.ResId); Sender.Tell(new ResourceOpDone(CtxId, r.ResId, BlobResolver.OkNoData)); break;
             case DestroyContext: BeginTeardown(); break;
+            case InlineFault f: ExceptionDispatchInfo.Capture(f.Fault).Throw(); break;
             case Terminated t: OnTerminated(t.ActorRef); break;
             default: Unhandled(message); break;
         }

@@ -82,6 +82,9 @@ public sealed class ContextState
     /// <summary>Queue / region actors still alive (leak checks).</summary>
     public int LiveActorCount => Lifetimes.Count;
 
+    /// <summary>An inline submit faulted and the actor has not restarted yet: submits go to the actor meanwhile.</summary>
+    public bool AwaitingRestart { get; internal set; }
+
     /// <summary>DestroyContext received: ordered teardown in progress.</summary>
     public bool Destroying { get; internal set; }
 

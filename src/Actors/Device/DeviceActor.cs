@@ -46,6 +46,7 @@ public sealed class DeviceActor : UntypedActor
     private readonly Queue<GpuCommand> _deferred = new();
     private readonly byte[] _scratch = new byte[VirtioGpuRespEdid.Size];
     private readonly ResponseSink _sink;
+    private readonly ContextLanes _lanes;
 
     private Busy _busy;
     private PendingBlob? _blob;
@@ -60,8 +61,9 @@ public sealed class DeviceActor : UntypedActor
     private readonly Dictionary<uint, string> _lastErrors = new();
     private readonly Dictionary<IActorRef, (ContextState? State, ContextTags Tags)> _metricTags = new();
 
-    public DeviceActor(DeviceSettings settings, IContextSpawner spawner, CapsetHsakmt capset, ILogger? log = null)
+    public DeviceActor(DeviceSettings settings, IContextSpawner spawner, CapsetHsakmt capset, ILogger? log = null, ContextLanes? lanes = null)
     {
+        _lanes = lanes ?? new ContextLanes();
         _settings = settings;
         _spawner = spawner;
         _capset = new byte[CapsetHsakmt.Size];
@@ -72,8 +74,9 @@ public sealed class DeviceActor : UntypedActor
         _sink = Emit;
     }
 
-    public static Props Props(DeviceSettings settings, IContextSpawner spawner, CapsetHsakmt capset, ILogger? log = null) =>
-        Akka.Actor.Props.Create(() => new DeviceActor(settings, spawner, capset, log));
+    /// <param name="lanes">Shared with this connection's <see cref="VirtioGpuDeviceModel"/>: the contexts it may run inline.</param>
+    public static Props Props(DeviceSettings settings, IContextSpawner spawner, CapsetHsakmt capset, ILogger? log = null, ContextLanes? lanes = null) =>
+        Akka.Actor.Props.Create(() => new DeviceActor(settings, spawner, capset, log, lanes));
 
     protected override SupervisorStrategy SupervisorStrategy() => _strategy;
 
@@ -182,7 +185,12 @@ public sealed class DeviceActor : UntypedActor
         // A destroyed context with the same id may still be tearing down: its name stays taken until it stops.
         var child = Context.ActorOf(spawned.Props, gen == 0 ? $"ctx-{ctx}" : $"ctx-{ctx}-{gen}");
         Context.Watch(child);
-        _contexts[ctx] = new LiveContext(ctx, child, spawned.State, c.DebugName);
+        _contexts[ctx] = new LiveContext(ctx, child, spawned.State, c.DebugName, spawned.FastPath);
+        if (spawned.FastPath is { } fast)
+        {
+            fast.Bind(child);
+            _lanes.Open(fast); // before the reply: the guest's first submit may already find it
+        }
         TrackContextMetrics(child, spawned.State, ctx, c.DebugName);
         _log.Information("context {CtxId} created for {DebugName}", ctx, c.DebugName);
         ReplyOk(op);
@@ -192,6 +200,7 @@ public sealed class DeviceActor : UntypedActor
     {
         uint ctx = op.Cmd.Header.CtxId;
         if (!_contexts.Remove(ctx, out var live)) { Fail(op, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID, $"CTX_DESTROY of unknown ctx {ctx}"); return; }
+        CloseLane(live);
         live.Ref.Tell(new DestroyContext(ctx), Self);
         _dying[live.Ref] = ctx;
         _log.Information("context {CtxId} destroyed by the guest", ctx);
@@ -510,6 +519,7 @@ public sealed class DeviceActor : UntypedActor
             if (live is null) return;
             ctx = live.CtxId;
             _contexts.Remove(ctx);
+            CloseLane(live);
             _log.Error("context {CtxId} stopped unexpectedly; its pending commands fail", ctx);
         }
         FailPendingOf(actor, ctx);
@@ -566,6 +576,7 @@ public sealed class DeviceActor : UntypedActor
         _log.Information("device reset ({Reason}): {Contexts} contexts, {Resources} resources, {Pending} fences pending",
             reason, _contexts.Count, _resources.Count, _timelines.Pending);
         DropPending();
+        _lanes.CloseAll();
         foreach (var live in _contexts.Values)
         {
             live.Ref.Tell(new DestroyContext(live.CtxId), Self);
@@ -623,6 +634,7 @@ public sealed class DeviceActor : UntypedActor
     protected override void PostStop()
     {
         _teardownTimer?.Cancel();
+        _lanes.CloseAll();
         DropPending();
         foreach (var r in _resources.Values) r.Dispose();
         _resources.Clear();
@@ -691,6 +703,7 @@ public sealed class DeviceActor : UntypedActor
     private KillContextResult KillByAdmin(uint ctx)
     {
         if (!_contexts.Remove(ctx, out var live)) return new KillContextResult(false, $"no context {ctx} on {_host?.VmId ?? _name}");
+        CloseLane(live);
         live.Ref.Tell(new DestroyContext(ctx), Self);
         _dying[live.Ref] = ctx;
         _log.Warning("context {CtxId} ({DebugName}) killed by the operator", ctx, live.DebugName);
@@ -734,7 +747,12 @@ public sealed class DeviceActor : UntypedActor
     private enum Busy { None, CreateBlob, Shmem }
 
     private readonly record struct Op(GpuCommand Cmd, FenceTicket? Ticket);
-    private sealed record LiveContext(uint CtxId, IActorRef Ref, object State, string DebugName);
+    private sealed record LiveContext(uint CtxId, IActorRef Ref, object State, string DebugName, ContextFastPath? FastPath);
+
+    private void CloseLane(LiveContext live)
+    {
+        if (live.FastPath is { } fast) _lanes.Close(fast);
+    }
     private sealed record PendingSubmit(IActorRef Context, Op Op, byte[] Payload);
     private sealed record PendingBlob(IActorRef Context, Op Op, ResourceCreateBlobCommand Command, long Token, ICancelable Timer);
     private sealed record PendingResourceOp(IActorRef Context, Op Op, UnrefFanout? Fanout);

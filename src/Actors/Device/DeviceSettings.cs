@@ -11,7 +11,8 @@ public sealed record DeviceSettings(
     TimeSpan ContextReplyTimeout,
     TimeSpan ShmemRequestTimeout,
     TimeSpan TeardownTimeout,
-    string? Dispatcher = null)
+    string? Dispatcher = null,
+    bool InlineSubmits = true)
 {
     public static DeviceSettings Default { get; } = new(
         8UL << 30, 64, VirtioGpuDecoderLimits.Default, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
@@ -31,6 +32,7 @@ public sealed record DeviceSettings(
             device.GetTimeSpan("context-reply-timeout", d.ContextReplyTimeout),
             device.GetTimeSpan("shmem-request-timeout", d.ShmemRequestTimeout),
             device.GetTimeSpan("teardown-timeout", d.TeardownTimeout),
-            device.GetString("dispatcher", "") is { Length: > 0 } dispatcher ? dispatcher : null);
+            device.GetString("dispatcher", "") is { Length: > 0 } dispatcher ? dispatcher : null,
+            device.GetBoolean("inline-submits", d.InlineSubmits));
     }
 }

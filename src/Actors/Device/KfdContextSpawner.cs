@@ -16,7 +16,7 @@ public sealed class KfdContextSpawner(ContextServices services, string? dispatch
         var state = ContextState.Create(info, services.Settings);
         var props = ContextActor.Props(info, state, services);
         if (dispatcher is not null) props = props.WithDispatcher(dispatcher);
-        return new SpawnedContext(props, state);
+        return new SpawnedContext(props, state, new ContextFastPath(info, state, services));
     }
 
     public SupervisorStrategy CreateSupervisorStrategy() => ContextSupervision.Strategy(services.Settings);

@@ -1,6 +1,9 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Akka.Actor;
 using Serilog;
+using VhsaKmt.Actors.Context;
+using VhsaKmt.Actors.Metrics;
 using VhsaKmt.Transport.Virtio;
 using VhsaKmt.Transport.VirtioGpu;
 
@@ -8,9 +11,14 @@ namespace VhsaKmt.Actors.Device;
 
 /// <summary>
 /// The virtio-gpu device as the vhost-user backend sees it: features, config space, the host-visible shared
-/// memory region, and queue kicks. Runs on the connection's IO thread: a kick pops every available chain, decodes
-/// it (one private copy) and hands it to the connection's <see cref="DeviceActor"/> — one hop per command, no
-/// waiting on this thread. The cursor queue is drained and acknowledged here (headless: nothing to show).
+/// memory region, and queue kicks. Runs on the connection's IO thread: a kick pops every available chain.
+/// <para>A SUBMIT_3D whose context has nothing else outstanding, while no other kind of command is outstanding, runs
+/// right here (<see cref="ContextFastPath"/>): answered, put on the used ring and signalled from this thread, so a
+/// synchronous guest call costs the kick and the call and no other wake-up (DESIGN.md "hot path"). Everything else
+/// is decoded (one private copy) and handed to the connection's <see cref="DeviceActor"/>, and counted as outstanding
+/// (per context for submits, together for the rest) until the queue puts it on the used ring, which is what keeps
+/// the inline path in queue order: fences per (ctx, ring), CREATE_BLOB and friends before the submits after them.</para>
+/// The cursor queue is drained and acknowledged here (headless: nothing to show).
 /// </summary>
 public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
 {
@@ -21,12 +29,26 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
     private readonly IActorRef _device;
     private readonly VirtioGpuCommandDecoder _decoder;
     private readonly ILogger _log;
+    private readonly ContextLanes? _lanes;
+    private readonly int _maxTrackedContexts;
     private volatile IDeviceHost? _host;
     private uint _eventsRead;
 
-    public VirtioGpuDeviceModel(IActorRef device, DeviceSettings settings, ILogger? log = null)
+    // IO thread only. Outstanding chains handed to the DeviceActor: submits per ctx id (only for ctx ids that had a
+    // lane), everything else together. Replaced, not reset, when the control queue is set up again: chains of the
+    // old ring still count down their old counters.
+    private IVirtqueue? _trackedQueue;
+    private InFlightCounter _othersInFlight = new();
+    private readonly Dictionary<uint, InFlightCounter> _submitsInFlight = new();
+    private readonly byte[] _response = new byte[VirtioGpuCtrlHdr.Size];
+    private bool _completedInline;
+
+    /// <param name="lanes">The contexts that may run inline (shared with the DeviceActor); null: every command goes to the actor.</param>
+    public VirtioGpuDeviceModel(IActorRef device, DeviceSettings settings, ILogger? log = null, ContextLanes? lanes = null)
     {
         _device = device;
+        _lanes = lanes;
+        _maxTrackedContexts = Math.Max(16, 2 * settings.MaxContextsPerVm);
         _decoder = new VirtioGpuCommandDecoder(settings.Limits);
         _log = (log ?? Log.Logger).ForContext<VirtioGpuDeviceModel>();
         SharedMemoryRegions = [0, settings.HostVisibleSize];
@@ -47,6 +69,24 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
     /// <summary>Commands handed to the DeviceActor (diagnostics and tests).</summary>
     public long CommandsForwarded => Interlocked.Read(ref _forwarded);
     private long _forwarded;
+
+    /// <summary>
+    /// Commands handed to the DeviceActor and not yet on the used ring, as the inline path counts them. Read it on the
+    /// thread that notifies the queue (diagnostics and tests).
+    /// </summary>
+    public int Outstanding
+    {
+        get
+        {
+            int n = _othersInFlight.Count;
+            foreach (var c in _submitsInFlight.Values) n += c.Count;
+            return n;
+        }
+    }
+
+    /// <summary>SUBMIT_3Ds answered on the IO thread (diagnostics and tests).</summary>
+    public long SubmitsInline => Interlocked.Read(ref _inline);
+    private long _inline;
 
     public void ReadConfig(uint offset, Span<byte> destination)
     {
@@ -108,11 +148,84 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
         }
         if (queueIndex != ControlQueue) return;
 
+        if (!ReferenceEquals(queue, _trackedQueue))
+        {
+            _trackedQueue = queue;
+            _othersInFlight = new InFlightCounter();
+            _submitsInFlight.Clear();
+        }
+        _completedInline = false;
         while (queue.TryPop(out var chain))
         {
-            _device.Tell(_decoder.Decode(chain));
-            Interlocked.Increment(ref _forwarded);
+            if (_lanes is not null && TrySubmitInline(host!, queue, chain)) continue;
+            Forward(_decoder.Decode(chain));
         }
+        // One call for everything answered in this pass (EVENT_IDX decides whether it is needed).
+        if (_completedInline) queue.Flush();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="chain"/> inline if it is a SUBMIT_3D that may (see the class summary); otherwise leaves it
+    /// untouched (false) or, once its payload is copied, hands the copy on (true).
+    /// </summary>
+    private bool TrySubmitInline(IDeviceHost host, IVirtqueue queue, DescriptorChain chain)
+    {
+        if (_othersInFlight.Count != 0 || !_decoder.TryPeekSubmit(chain, out var header, out int size)) return false;
+        // A fence without ring_idx is on the device-wide timeline, shared with every context: leave it to the actor.
+        if (header.IsFenced && !header.HasRingIdx) return false;
+        uint ctx = header.CtxId;
+        if (!_lanes!.TryGet(ctx, out var fast)) return false;
+        if (_submitsInFlight.TryGetValue(ctx, out var outstanding) && outstanding.Count != 0) return false;
+
+        var payload = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        if (!VirtioGpuCommandDecoder.TryCopySubmitPayload(chain, payload.AsSpan(0, size)))
+        {
+            ArrayPool<byte>.Shared.Return(payload);
+            return false; // Decode reads it again and answers the error
+        }
+        var outcome = fast.TryRun(payload.AsSpan(0, size));
+        if (outcome == InlineOutcome.NotRun)
+        {
+            Forward(new Submit3DCommand(header, chain, payload, size));
+            return true;
+        }
+        ArrayPool<byte>.Shared.Return(payload);
+
+        var type = outcome == InlineOutcome.Answered ? VirtioGpuCtrlType.VIRTIO_GPU_RESP_OK_NODATA : VirtioGpuCtrlType.VIRTIO_GPU_RESP_ERR_UNSPEC;
+        int length = VirtioGpuResponseWriter.WriteNoData(_response, header, type);
+        int written = chain.Write(_response.AsSpan(0, length));
+        queue.Complete(chain, (uint)written);
+        _completedInline = true;
+        Interlocked.Increment(ref _inline);
+        VhsaKmtMetrics.RecordGpuCommand(host.VmId, SubmitName, outcome == InlineOutcome.Answered ? CommandResult.Ok : CommandResult.HostError);
+        if (header.IsFenced) VhsaKmtMetrics.RecordFenceRetired(host.VmId);
+        return true;
+    }
+
+    private static readonly string SubmitName = CommandNames.Of(VirtioGpuCtrlType.VIRTIO_GPU_CMD_SUBMIT_3D);
+
+    private void Forward(GpuCommand cmd)
+    {
+        if (_lanes is not null) cmd.Chain.TrackIn(CounterFor(cmd));
+        _device.Tell(cmd);
+        Interlocked.Increment(ref _forwarded);
+    }
+
+    private InFlightCounter CounterFor(GpuCommand cmd)
+    {
+        if (cmd is not Submit3DCommand s) return _othersInFlight;
+        uint ctx = s.Header.CtxId;
+        if (_submitsInFlight.TryGetValue(ctx, out var counter)) return counter;
+        // Only ctx ids with a lane get their own counter, so a guest cannot grow this table with made-up ids.
+        if (!_lanes!.TryGet(ctx, out _)) return _othersInFlight;
+        if (_submitsInFlight.Count >= _maxTrackedContexts) PruneIdleCounters();
+        return _submitsInFlight[ctx] = new InFlightCounter();
+    }
+
+    private void PruneIdleCounters()
+    {
+        foreach (var (ctx, counter) in _submitsInFlight)
+            if (counter.Count == 0 && !_lanes!.TryGet(ctx, out _)) _submitsInFlight.Remove(ctx);
     }
 
     public void Reset(DeviceResetReason reason)

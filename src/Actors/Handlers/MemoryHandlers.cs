@@ -19,6 +19,9 @@ public static class MemoryHandlers
 
     public static readonly CcmdHandler?[] Table = Build();
 
+    /// <summary>Subtypes that spawn a VaRegionActor (IContextChildren): they run on the context's actor, never inline.</summary>
+    public static readonly uint[] ActorSubtypes = [(uint)MemoryType.Alloc, (uint)MemoryType.RegisterSharedHandle];
+
     private static CcmdHandler?[] Build()
     {
         var t = new CcmdHandler?[(int)MemoryType.AmdgpuBoSetMetadata + 1];

@@ -25,6 +25,9 @@ public static class QueueHandlers
 
     public static readonly CcmdHandler?[] Table = Build();
 
+    /// <summary>Subtypes that spawn or stop a QueueActor (IContextChildren): they run on the context's actor, never inline.</summary>
+    public static readonly uint[] ActorSubtypes = [(uint)QueueType.Create, (uint)QueueType.Destroy, (uint)QueueType.Update];
+
     private static CcmdHandler?[] Build()
     {
         var t = new CcmdHandler?[(int)QueueType.AllocGws + 1];

@@ -24,6 +24,12 @@ public sealed record Submit3D(uint CtxId, long SubmitId, byte[] Payload, int Len
 /// </summary>
 public sealed record SubmitDone(uint CtxId, long SubmitId, uint Status);
 
+/// <summary>
+/// A submit run inline on the IO thread (ContextFastPath) faulted after it was answered: the context actor rethrows
+/// <paramref name="Fault"/> so its supervisor sees it, as if the submit had faulted on the actor. No reply.
+/// </summary>
+public sealed record InlineFault(Exception Fault);
+
 /// <summary>One guest page run of a GUEST / HOST3D_GUEST blob (virtio_gpu_mem_entry).</summary>
 public readonly record struct MemEntry(ulong Addr, uint Length);
 

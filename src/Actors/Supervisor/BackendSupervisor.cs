@@ -109,7 +109,7 @@ public sealed class BackendSupervisor : UntypedActor
                 }
                 else Sender.Tell(_info);
                 break;
-            case CreateDevice c: OnCreateDevice(c.VmId); break;
+            case CreateDevice c: OnCreateDevice(c.VmId, c.Lanes); break;
             case GetBackend: Sender.Tell(new BackendInfo(_kfd!, _va!)); break;
             case ListDevices: Sender.Tell(new DeviceList(new Dictionary<string, IActorRef>(_devices))); break;
             case DeviceStopped: break; // the Terminated that follows does the bookkeeping
@@ -120,14 +120,14 @@ public sealed class BackendSupervisor : UntypedActor
         }
     }
 
-    private void OnCreateDevice(string vmId)
+    private void OnCreateDevice(string vmId, ContextLanes? lanes)
     {
         if (_stopping || _spawner is null)
         {
             Sender.Tell(new Status.Failure(new InvalidOperationException("service is stopping")));
             return;
         }
-        var props = DeviceActor.Props(_settings.Device, _spawner, _capset, _log);
+        var props = DeviceActor.Props(_settings.Device, _spawner, _capset, _log, lanes);
         if (_settings.Device.Dispatcher is { } dispatcher && Context.System.Dispatchers.HasDispatcher(dispatcher)) props = props.WithDispatcher(dispatcher);
         var device = Context.ActorOf(props, $"device-{++_nextDevice}");
         Context.Watch(device);
@@ -205,8 +205,10 @@ public sealed class BackendSupervisor : UntypedActor
     {
         public Transport.Virtio.IVirtioDeviceModel Create(ConnectionInfo info)
         {
-            var device = supervisor.Ask<IActorRef>(new CreateDevice(info.VmId), timeout).GetAwaiter().GetResult();
-            return new VirtioGpuDeviceModel(device, settings, log.ForContext("VmId", info.VmId));
+            // Inline submits (vhsakmt.device.inline-submits): the device and the model share the contexts' lanes.
+            var lanes = settings.InlineSubmits ? new ContextLanes() : null;
+            var device = supervisor.Ask<IActorRef>(new CreateDevice(info.VmId, lanes), timeout).GetAwaiter().GetResult();
+            return new VirtioGpuDeviceModel(device, settings, log.ForContext("VmId", info.VmId), lanes);
         }
     }
 }

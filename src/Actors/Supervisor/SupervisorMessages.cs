@@ -5,7 +5,7 @@ using VhsaKmt.Native.Va;
 namespace VhsaKmt.Actors.Supervisor;
 
 /// <summary>Asked by the listener's model factory (accept thread) for a new connection. Reply: the DeviceActor's ref, or Status.Failure.</summary>
-public sealed record CreateDevice(string VmId);
+public sealed record CreateDevice(string VmId, Device.ContextLanes? Lanes = null);
 
 /// <summary>Reply: <see cref="ServiceInfo"/> once listening, or Status.Failure when start-up failed.</summary>
 public sealed class GetServiceInfo { public static readonly GetServiceInfo Instance = new(); }

@@ -23,22 +23,85 @@ public interface IVirtqueue
 /// <summary>
 /// A popped descriptor chain: the device-readable part followed by the device-writable part, each a
 /// list of guest-physical segments already checked against the memory table at pop time.
+/// <para>A queue reuses one chain object per head (a head is popped again only after it was completed), so
+/// steady-state pops allocate nothing: hold a chain only until it is completed.</para>
 /// </summary>
 public sealed class DescriptorChain
 {
+    private GuestSegment[] _readable;
+    private GuestSegment[] _writable;
+    private int _readableCount;
+    private int _writableCount;
+    private InFlightCounter? _counter;
+
     public DescriptorChain(ushort head, IReadOnlyList<GuestSegment> readable, IReadOnlyList<GuestSegment> writable, IGuestMemory memory)
     {
-        Head = head; Readable = readable; Writable = writable; Memory = memory;
-        foreach (var s in readable) ReadableLength += s.Length;
-        foreach (var s in writable) WritableLength += s.Length;
+        Memory = memory;
+        _readable = readable.ToArray();
+        _writable = writable.ToArray();
+        _readableCount = _readable.Length;
+        _writableCount = _writable.Length;
+        Head = head;
+        ReadableLength = Sum(_readable);
+        WritableLength = Sum(_writable);
     }
 
-    public ushort Head { get; }
-    public IReadOnlyList<GuestSegment> Readable { get; }
-    public IReadOnlyList<GuestSegment> Writable { get; }
+    /// <summary>An empty chain a queue refills with <see cref="Refill"/> each time its head is popped.</summary>
+    internal DescriptorChain(IGuestMemory memory)
+    {
+        Memory = memory;
+        _readable = new GuestSegment[4];
+        _writable = new GuestSegment[4];
+    }
+
+    internal void Refill(ushort head, List<GuestSegment> readable, List<GuestSegment> writable)
+    {
+        Head = head;
+        _counter = null;
+        _readableCount = CopyInto(ref _readable, readable);
+        _writableCount = CopyInto(ref _writable, writable);
+        ReadableLength = Sum(Readable);
+        WritableLength = Sum(Writable);
+    }
+
+    private static int CopyInto(ref GuestSegment[] target, List<GuestSegment> source)
+    {
+        if (target.Length < source.Count) target = new GuestSegment[Math.Max(source.Count, target.Length * 2)];
+        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(source).CopyTo(target);
+        return source.Count;
+    }
+
+    private static long Sum(ReadOnlySpan<GuestSegment> segments)
+    {
+        long total = 0;
+        foreach (var s in segments) total += s.Length;
+        return total;
+    }
+
+    public ushort Head { get; private set; }
+    public ReadOnlySpan<GuestSegment> Readable => _readable.AsSpan(0, _readableCount);
+    public ReadOnlySpan<GuestSegment> Writable => _writable.AsSpan(0, _writableCount);
     public IGuestMemory Memory { get; }
-    public long ReadableLength { get; }
-    public long WritableLength { get; }
+    public long ReadableLength { get; private set; }
+    public long WritableLength { get; private set; }
+
+    /// <summary>
+    /// Count this chain in <paramref name="counter"/> until the queue puts it on the used ring (the device model's
+    /// view of what is still outstanding, e.g. per guest context). One counter per chain.
+    /// </summary>
+    public void TrackIn(InFlightCounter counter)
+    {
+        if (_counter is not null) throw new InvalidOperationException($"chain {Head} is already tracked");
+        _counter = counter;
+        counter.Increment();
+    }
+
+    /// <summary>
+    /// For <see cref="IVirtqueue"/> implementations: take the chain's counter before publishing it on the used ring and
+    /// <see cref="InFlightCounter.Decrement"/> it after (once published, the head may be popped, and this object
+    /// refilled, again at once).
+    /// </summary>
+    public InFlightCounter? DetachCounter() => Interlocked.Exchange(ref _counter, null);
 
     /// <summary>Copy readable bytes starting at <paramref name="offset"/> into <paramref name="destination"/>; returns bytes copied.</summary>
     public int ReadAt(long offset, Span<byte> destination)
@@ -74,6 +137,16 @@ public sealed class DescriptorChain
         }
         return written;
     }
+}
+
+/// <summary>Chains handed on and not yet on the used ring (thread-safe; see <see cref="DescriptorChain.TrackIn"/>).</summary>
+public sealed class InFlightCounter
+{
+    private int _count;
+    public int Count => Volatile.Read(ref _count);
+    internal void Increment() => Interlocked.Increment(ref _count);
+    /// <summary>By the queue, once the chain is on the used ring (see <see cref="DescriptorChain.DetachCounter"/>).</summary>
+    public void Decrement() => Interlocked.Decrement(ref _count);
 }
 
 public readonly record struct GuestSegment(ulong Address, uint Length);

@@ -42,6 +42,8 @@ public sealed class SplitVirtqueue : IVirtqueue
     // 1 while a popped head is with the device model: catches a double completion (host bug) and a driver
     // re-offering a head that is still in flight (guest bug) before either corrupts the used ring.
     private readonly int[] _inFlight;
+    // One reusable chain per head: a head is popped again only after its completion (no allocation per pop).
+    private readonly DescriptorChain?[] _chains;
     private ushort _lastAvail;
     private ushort _usedIdx;
     private ushort _signalledUsed;
@@ -58,6 +60,7 @@ public sealed class SplitVirtqueue : IVirtqueue
         _layout = layout;
         _lastAvail = lastAvail;
         _inFlight = new int[layout.Size];
+        _chains = new DescriptorChain?[layout.Size];
         _eventIdx = eventIdx;
         _indirect = indirect;
         _call = call;
@@ -122,7 +125,8 @@ public sealed class SplitVirtqueue : IVirtqueue
                 if (ChainWalker.TryWalk(_memory, _layout.DescTable, _layout.Size, head, _indirect, _readable, _writable, out string? error))
                 {
                     Volatile.Write(ref _inFlight[head], 1);
-                    chain = new DescriptorChain(head, Snapshot(_readable), Snapshot(_writable), _memory);
+                    chain = _chains[head] ??= new DescriptorChain(_memory);
+                    chain.Refill(head, _readable, _writable);
                     return true;
                 }
                 Interlocked.Increment(ref _badChains);
@@ -133,8 +137,6 @@ public sealed class SplitVirtqueue : IVirtqueue
             return false;
         }
     }
-
-    private static GuestSegment[] Snapshot(List<GuestSegment> segments) => segments.Count == 0 ? [] : segments.ToArray();
 
     /// <summary>True when the driver has made buffers available that were not popped yet (adaptive polling).</summary>
     public bool HasAvailable()
@@ -148,15 +150,19 @@ public sealed class SplitVirtqueue : IVirtqueue
     public void Complete(DescriptorChain chain, uint writtenBytes)
     {
         ArgumentNullException.ThrowIfNull(chain);
+        var counter = chain.DetachCounter();
         if (chain.Head >= _layout.Size || Interlocked.Exchange(ref _inFlight[chain.Head], 0) == 0)
         {
             // A second completion, or a chain popped before the ring was stopped and restarted (a model that
             // looks the queue up again at completion time): either would put a stale entry on the used ring.
             _log.Warning("Chain {Head} is not in flight on this queue (completed twice, or popped before a ring restart); completion ignored", chain.Head);
+            counter?.Decrement(); // it will never be published: stop counting it
             return;
         }
         uint written = (uint)Math.Min(writtenBytes, chain.WritableLength);
         CompleteHead(chain.Head, written);
+        // After publication: whoever counts outstanding chains may see this one as outstanding a moment too long, never too short.
+        counter?.Decrement();
     }
 
     private void CompleteHead(ushort head, uint written)

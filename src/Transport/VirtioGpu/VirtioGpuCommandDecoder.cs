@@ -102,6 +102,33 @@ public sealed class VirtioGpuCommandDecoder
         return entry.Decoder(header, body, chain);
     }
 
+    /// <summary>
+    /// The fast path's look at a chain: true when it is a SUBMIT_3D whose size is within the limits and the chain;
+    /// <paramref name="header"/> and <paramref name="size"/> are then set (the payload is not copied yet: see
+    /// <see cref="TryCopySubmitPayload"/>). Anything else, well-formed or not, is for <see cref="Decode"/>.
+    /// </summary>
+    public bool TryPeekSubmit(DescriptorChain chain, out ControlHeader header, out int size)
+    {
+        header = default;
+        size = 0;
+        if (chain.ReadableLength < VirtioGpuCmdSubmit.Size) return false;
+        Span<byte> request = stackalloc byte[VirtioGpuCmdSubmit.Size];
+        if (chain.ReadAt(0, request) < request.Length) return false;
+        var h = ControlHeader.Read(request);
+        if (h.Type != (uint)VirtioGpuCtrlType.VIRTIO_GPU_CMD_SUBMIT_3D) return false;
+        uint s = MemoryMarshal.Read<VirtioGpuCmdSubmit>(request).size;
+        if (s > (uint)_limits.MaxSubmitBytes || ReadablePayload(chain) < s) return false;
+        header = h;
+        size = (int)s;
+        return true;
+    }
+
+    private static long ReadablePayload(DescriptorChain chain) => chain.ReadableLength - VirtioGpuCmdSubmit.Size;
+
+    /// <summary>The one private copy of a peeked SUBMIT_3D's ccmd stream (PROTOCOL.md §3.3). False if guest memory failed.</summary>
+    public static bool TryCopySubmitPayload(DescriptorChain chain, Span<byte> destination) =>
+        chain.ReadAt(VirtioGpuCmdSubmit.Size, destination) == destination.Length;
+
     private static GpuCommand DecodeCtxCreate(in ControlHeader h, ReadOnlySpan<byte> s, DescriptorChain c)
     {
         var r = MemoryMarshal.Read<VirtioGpuCtxCreate>(s);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.TestKit;
+using VhsaKmt.Actors.Context;
 using VhsaKmt.Actors.Device;
 using VhsaKmt.Actors.Messages;
 using VhsaKmt.Transport.Virtio;
@@ -57,7 +58,12 @@ public sealed class FakeVirtqueue(int index) : IVirtqueue
     public void Push(DescriptorChain chain) => _available.Enqueue(chain);
     public bool TryPop(out DescriptorChain chain) => _available.TryDequeue(out chain!);
 
-    public void Complete(DescriptorChain chain, uint writtenBytes) { lock (_used) _used.Add((chain, writtenBytes)); }
+    public void Complete(DescriptorChain chain, uint writtenBytes)
+    {
+        var counter = chain.DetachCounter();
+        lock (_used) _used.Add((chain, writtenBytes));
+        counter?.Decrement();
+    }
     public void Flush() => Interlocked.Increment(ref _flushes);
 
     public int Flushes => Volatile.Read(ref _flushes);
@@ -97,7 +103,8 @@ public sealed class FakeDeviceHost(FakeGuestMemory memory, FakeBackendChannel? c
 }
 
 /// <summary>Context children that forward everything to one probe (the probe answers the DeviceActor) and stop on DestroyContext.</summary>
-public sealed class ProbeContextSpawner(IActorRef probe) : IContextSpawner
+/// <para>With <paramref name="fastPath"/>, each context also gets that inline fast path (the probe still plays its actor).</para>
+public sealed class ProbeContextSpawner(IActorRef probe, Func<ContextInfo, ContextFastPath?>? fastPath = null) : IContextSpawner
 {
     private int _spawned;
     public int Spawned => Volatile.Read(ref _spawned);
@@ -105,7 +112,7 @@ public sealed class ProbeContextSpawner(IActorRef probe) : IContextSpawner
     public SpawnedContext Prepare(ContextInfo info)
     {
         Interlocked.Increment(ref _spawned);
-        return new SpawnedContext(Props.Create(() => new ForwardingContext(probe)), new object());
+        return new SpawnedContext(Props.Create(() => new ForwardingContext(probe)), new object(), fastPath?.Invoke(info));
     }
 
     public SupervisorStrategy CreateSupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);

@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.TestKit;
+using VhsaKmt.Actors.Context;
 using VhsaKmt.Actors.Device;
+using VhsaKmt.Actors.Messages;
 using VhsaKmt.TestSupport.Guest;
 using VhsaKmt.Transport.Hsakmt;
 using VhsaKmt.Transport.Virtio;
@@ -14,17 +16,19 @@ public sealed class DeviceHarness
 {
     public const ulong ShmemAcked = 1UL << 22;
 
-    public DeviceHarness(Akka.TestKit.Xunit2.TestKit kit, DeviceSettings? settings = null, bool withShmem = true)
+    /// <param name="fastPath">Inline fast path per context: the model and the device then share <see cref="Lanes"/>.</param>
+    public DeviceHarness(Akka.TestKit.Xunit2.TestKit kit, DeviceSettings? settings = null, bool withShmem = true, Func<ContextInfo, ContextFastPath?>? fastPath = null)
     {
         Settings = settings ?? DeviceSettings.Default;
         Memory = new FakeGuestMemory();
         Channel = new FakeBackendChannel();
         Host = new FakeDeviceHost(Memory, withShmem ? Channel : null, withShmem ? ShmemAcked : 0);
         Contexts = kit.CreateTestProbe("contexts");
-        Spawner = new ProbeContextSpawner(Contexts.Ref);
+        Spawner = new ProbeContextSpawner(Contexts.Ref, fastPath);
+        Lanes = fastPath is null ? null : new ContextLanes();
         var capset = new CapsetHsakmt { version_major = 1, version_minor = 17, context_type = VirtioGpuConst.VIRTGPU_HSAKMT_CONTEXT_AMDGPU };
-        Device = kit.Sys.ActorOf(DeviceActor.Props(Settings, Spawner, capset), "device-" + Interlocked.Increment(ref s_n));
-        Model = new VirtioGpuDeviceModel(Device, Settings);
+        Device = kit.Sys.ActorOf(DeviceActor.Props(Settings, Spawner, capset, lanes: Lanes), "device-" + Interlocked.Increment(ref s_n));
+        Model = new VirtioGpuDeviceModel(Device, Settings, lanes: Lanes);
         Model.Attach(Host);
     }
 
@@ -36,6 +40,7 @@ public sealed class DeviceHarness
     public FakeDeviceHost Host { get; }
     public TestProbe Contexts { get; }
     public ProbeContextSpawner Spawner { get; }
+    public ContextLanes? Lanes { get; }
     public IActorRef Device { get; }
     public VirtioGpuDeviceModel Model { get; }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using VhsaKmt.Transport.Virtio;
+using VhsaKmt.TestSupport.Memory;
 
 namespace VhsaKmt.Fuzz.Targets;
 

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using VhsaKmt.TestSupport.Guest;
 using VhsaKmt.Transport.Virtio;
 using VhsaKmt.Transport.VirtioGpu;
+using VhsaKmt.TestSupport.Memory;
 
 namespace VhsaKmt.Fuzz.Targets;
 

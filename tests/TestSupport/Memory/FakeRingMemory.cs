@@ -1,16 +1,16 @@
 using System.Buffers.Binary;
 using VhsaKmt.Transport.Virtio;
 
-namespace VhsaKmt.Fuzz.Targets;
+namespace VhsaKmt.TestSupport.Memory;
 
-/// <summary>Guest memory of fixed regions (managed arrays) for decoder fuzzing; a range must lie inside one region.</summary>
+/// <summary>Guest memory of fixed regions (managed arrays), for decoder fuzzing and ring unit tests; a range must lie inside one region.</summary>
 public sealed class FakeRingMemory(params (ulong Base, byte[] Bytes)[] regions) : IRingMemory
 {
-    public IReadOnlyList<(ulong Base, byte[] Bytes)> Regions { get; } = regions;
+    public IReadOnlyList<(ulong Base, byte[] Bytes)> Regions => regions;
 
     private bool TryLocate(ulong gpa, ulong length, out byte[] bytes, out int offset)
     {
-        foreach (var (b, r) in Regions)
+        foreach (var (b, r) in regions) // the array: no enumerator allocated per access (allocation tests)
         {
             if (gpa >= b && gpa - b <= (ulong)r.Length && length <= (ulong)r.Length - (gpa - b))
             {
