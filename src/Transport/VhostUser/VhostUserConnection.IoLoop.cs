@@ -43,12 +43,14 @@ public sealed partial class VhostUserConnection
     private ConnectionCloseReason Serve()
     {
         Span<ulong> ready = stackalloc ulong[16];
-        long spinTicks = _options.Polling.Enabled ? _options.Polling.SpinMicroseconds * Stopwatch.Frequency / 1_000_000 : 0;
+        var polling = _options.Polling;
+        long spinTicks = polling.Enabled && polling.SpinMicroseconds > 0 ? polling.SpinMicroseconds * Stopwatch.Frequency / 1_000_000 : 0;
         while (!_stopRequested)
         {
             int timeout = AnyPolledKick() ? 1 : -1;
             int n = _epoll.Wait(ready, timeout);
             if (n == 0 && timeout > 0) NotifyPolledQueues();
+            bool kicked = false;
             for (int i = 0; i < n; i++)
             {
                 ulong tag = ready[i];
@@ -79,35 +81,141 @@ public sealed partial class VhostUserConnection
                     {
                         EventFd.Drain(kick);
                         NotifyQueue(q);
+                        kicked = true;
                     }
                 }
             }
-            if (spinTicks > 0 && n > 0) Spin(spinTicks);
+            // Poll after serving a kick: the answer has been signalled, the guest's next request is what comes next.
+            // (Not after front-end messages: the handshake and ring setup are no reason to spin.)
+            if (spinTicks > 0 && kicked && PollingAllowed()) Spin(spinTicks);
         }
         return ConnectionCloseReason.Stopped;
     }
 
-    /// <summary>Adaptive polling: watch the avail indices for a while before blocking in epoll again.</summary>
+    // Whether the IO thread may use more than one CPU: read on the first kick, then at most once a second (an
+    // affinity can change under a running daemon: taskset -p, cpuset). Touched by the IO thread only.
+    private long _cpuCheckDue;
+    private bool _pollingAllowed;
+    private bool _pollingStateLogged;
+
+    /// <summary>
+    /// False while the IO thread may run on a single CPU (its sched_getaffinity mask, or the runtime's CPU count, which
+    /// also reflects a cgroup CPU limit): spinning there only takes the CPU from the guest's vCPU thread, QEMU and our
+    /// own actors, which is what made polling slower than blocking (bench/ANALYSIS.md). Logged when it changes.
+    /// </summary>
+    private bool PollingAllowed()
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (now < _cpuCheckDue) return _pollingAllowed;
+        _cpuCheckDue = now + Stopwatch.Frequency;
+        int? affinity = AffinityCpuCount();
+        int runtime = Environment.ProcessorCount;
+        bool allowed = Math.Min(affinity ?? int.MaxValue, runtime) > 1;
+        if (allowed != _pollingAllowed || !_pollingStateLogged)
+        {
+            if (!allowed)
+                _log.Information("Adaptive polling disabled: the IO thread can use a single CPU (CPU affinity allows {AffinityCpus}, runtime CPU count {RuntimeCpus}); " +
+                                 "spinning there would take the CPU from the threads that must run, so kicks are waited for in epoll",
+                    affinity, runtime);
+            else if (_pollingStateLogged)
+                _log.Information("Adaptive polling enabled again: the IO thread can use {AffinityCpus} CPUs (runtime CPU count {RuntimeCpus})", affinity, runtime);
+            _pollingStateLogged = true;
+        }
+        _pollingAllowed = allowed;
+        return allowed;
+    }
+
+    /// <summary>CPUs in the calling (IO) thread's affinity mask (sched_getaffinity), or null if it cannot be read.</summary>
+    private static unsafe int? AffinityCpuCount()
+    {
+        Tmds.Linux.cpu_set_t set;
+        if (Tmds.Linux.LibC.sched_getaffinity(0, sizeof(Tmds.Linux.cpu_set_t), &set) != 0) return null;
+        return Tmds.Linux.LibC.CPU_COUNT(&set);
+    }
+
+    /// <summary>
+    /// Adaptive polling: watch the avail indices for a while before blocking in epoll again, with the driver's kicks
+    /// suppressed meanwhile (avail_event / VRING_USED_F_NO_NOTIFY, see <see cref="Virtio.SplitVirtqueue.SuppressKicks"/>).
+    /// <para>No buffer is lost: every way out re-enables kicks on every live ring, fences and re-reads avail idx
+    /// (<see cref="Virtio.SplitVirtqueue.EnableKicksAndCheck"/>), and serves what it finds before epoll blocks. A driver
+    /// publishes avail idx, fences, then reads avail_event/flags: either it sees kicks wanted and kicks (epoll wakes),
+    /// or its avail idx store came first and our re-read sees the buffer. Front-end messages are never handled with
+    /// kicks off (a ring stopped or restarted there would keep the suppression in guest memory).</para>
+    /// </summary>
     private void Spin(long spinTicks)
     {
         Span<ulong> ready = stackalloc ulong[1];
         long deadline = Stopwatch.GetTimestamp() + spinTicks;
-        while (Stopwatch.GetTimestamp() < deadline && !_stopRequested)
+        SuppressKicks();
+        try
         {
-            bool found = false;
-            foreach (var slot in _slots)
+            while (!_stopRequested)
             {
-                if (slot.IsLive && slot.Queue!.HasAvailable())
+                if (PollRings()) deadline = Stopwatch.GetTimestamp() + spinTicks;
+                // Front-end messages and kicks take priority: leave the spin when anything is ready.
+                if (_epoll.Wait(ready, 0) > 0) break;
+                if (Stopwatch.GetTimestamp() >= deadline)
                 {
-                    NotifyQueue(slot.Index);
-                    found = true;
+                    // Going back to epoll: kicks on, then one more look. A buffer that slipped in while kicks were off
+                    // means the guest is busy: serve it and keep watching.
+                    if (!ResumeKicks()) return;
+                    SuppressKicks();
+                    deadline = Stopwatch.GetTimestamp() + spinTicks;
+                    continue;
                 }
+                // Give the CPU away between looks (sched_yield): a guest vCPU or actor thread on this CPU runs now.
+                Thread.Yield();
             }
-            if (found) deadline = Stopwatch.GetTimestamp() + spinTicks;
-            // Front-end messages and kicks take priority: leave the spin when anything is ready.
-            if (_epoll.Wait(ready, 0) > 0) return;
-            Thread.SpinWait(20);
         }
+        catch
+        {
+            // The connection is going down: still leave no suppression in guest memory for a reconnecting front-end.
+            foreach (var slot in _slots) if (slot.IsLive) slot.Queue!.EnableKicksAndCheck();
+            throw;
+        }
+        // Left for a ready fd or a stop: Serve handles the fd (level-triggered, still ready) with kicks on.
+        ResumeKicks();
+    }
+
+    private void SuppressKicks()
+    {
+        foreach (var slot in _slots) if (slot.IsLive) slot.Queue!.SuppressKicks();
+    }
+
+    /// <summary>Serve every live ring with buffers waiting; true if any had some.</summary>
+    private bool PollRings()
+    {
+        bool found = false;
+        foreach (var slot in _slots)
+        {
+            if (slot.IsLive && slot.Queue!.HasAvailable())
+            {
+                NotifyQueue(slot.Index);
+                // The model's last TryPop found the ring empty and asked for a kick (avail_event = last_avail): we are
+                // still watching, so ask again not to be kicked. A kick in between is redundant, never harmful.
+                if (slot.IsLive) slot.Queue!.SuppressKicks();
+                found = true;
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Kicks back on for every live ring, then serve the rings where buffers arrived while they were off (their last
+    /// TryPop re-arms avail_event when it drains them). True if any had buffers.
+    /// </summary>
+    private bool ResumeKicks()
+    {
+        bool found = false;
+        foreach (var slot in _slots)
+        {
+            if (slot.IsLive && slot.Queue!.EnableKicksAndCheck())
+            {
+                NotifyQueue(slot.Index);
+                found = true;
+            }
+        }
+        return found;
     }
 
     private bool AnyPolledKick()

@@ -11,6 +11,8 @@ public readonly record struct VringLayout(ushort Size, ulong DescTable, ulong Av
     public ulong AvailEntry(ushort slot) => AvailRing + VringAvail.RingOffset + 2UL * slot;
     /// <summary>used_event, written by the driver after avail.ring[] (EVENT_IDX).</summary>
     public ulong UsedEvent => AvailRing + VringAvail.RingOffset + 2UL * Size;
+    /// <summary>used->flags (VRING_USED_F_NO_NOTIFY), written by the device.</summary>
+    public ulong UsedFlags => UsedRing;
     public ulong UsedIdx => UsedRing + 2;
     public ulong UsedEntry(ushort slot) => UsedRing + VringUsed.RingOffset + (ulong)VringUsedElem.Size * slot;
     /// <summary>avail_event, written by the device after used.ring[] (EVENT_IDX).</summary>
@@ -144,6 +146,43 @@ public sealed class SplitVirtqueue : IVirtqueue
         lock (_popLock)
         {
             return !_stopped && !_broken && TryReadAvailIdx(out ushort availIdx) && availIdx != _lastAvail;
+        }
+    }
+
+    /// <summary>
+    /// Adaptive polling: ask the driver not to kick while the device watches this ring anyway (virtio 1.x §2.7.10).
+    /// With EVENT_IDX, avail_event = last_avail - 1: the driver kicks when it moves avail idx from old to new with
+    /// avail_event in [old, new) (vring_need_event); old ≥ last_avail and new - last_avail ≤ ring size &lt; 65535, so
+    /// last_avail - 1 (= last_avail + 65535) is never in that range. Without EVENT_IDX, VRING_USED_F_NO_NOTIFY.
+    /// Best effort only: a kick that still comes (TryPop re-arms avail_event when it drains the ring, and the driver
+    /// may have read the old value) is merely redundant. Call again after popping; end with <see cref="EnableKicksAndCheck"/>.
+    /// </summary>
+    public void SuppressKicks()
+    {
+        lock (_popLock)
+        {
+            if (_stopped || _broken) return;
+            if (_eventIdx) _memory.TryWriteU16Release(_layout.AvailEvent, (ushort)(_lastAvail - 1));
+            else _memory.TryWriteU16Release(_layout.UsedFlags, VringConst.VRING_USED_F_NO_NOTIFY);
+        }
+    }
+
+    /// <summary>
+    /// Undo <see cref="SuppressKicks"/> before the device stops watching the ring: ask for a kick on the next buffer
+    /// (avail_event = last_avail, or clear VRING_USED_F_NO_NOTIFY), full fence, then read avail idx again. True when
+    /// buffers are waiting that the driver may have published without a kick while kicks were off: the caller must
+    /// serve them. False: from here on a new buffer is kicked (the driver reads our store after its avail idx store).
+    /// </summary>
+    public bool EnableKicksAndCheck()
+    {
+        lock (_popLock)
+        {
+            if (_stopped || _broken) return false;
+            if (_eventIdx) _memory.TryWriteU16Release(_layout.AvailEvent, _lastAvail);
+            else _memory.TryWriteU16Release(_layout.UsedFlags, 0);
+            // Store the request before loading avail idx; the driver does the mirror image (virtio_mb in kick_prepare).
+            Interlocked.MemoryBarrier();
+            return TryReadAvailIdx(out ushort availIdx) && availIdx != _lastAvail;
         }
     }
 
