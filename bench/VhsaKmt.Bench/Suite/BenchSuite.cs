@@ -71,7 +71,23 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
             foreach (int vms in options.ScaleVms)
             {
                 foreach (int contexts in options.ScaleContexts.Where(c => c >= vms))
-                    scaling.Add(Step($"scale {contexts} ctx / {vms} vm", () => MeasureScalePoint(daemon, place, vms, contexts)));
+                {
+                    var point = Step($"scale {contexts} ctx / {vms} vm", () => MeasureScalePoint(daemon, place, vms, contexts));
+                    // The same load on one context per VM (N == V is that already): is serving N contexts dearer per ccmd than serving few?
+                    if (contexts != vms && contexts % vms == 0)
+                    {
+                        point = point with
+                        {
+                            SameLoadOneContextPerVm = Step($"scale same load: {vms} ctx / {vms} vm x {contexts / vms} in flight",
+                                () => MeasureSameLoad(daemon, place, vms, contexts)),
+                        };
+                    }
+                    else if (contexts != vms)
+                    {
+                        _notes.Add($"scale {contexts} ctx / {vms} VM(s): contexts not a multiple of VMs, same-load run skipped");
+                    }
+                    scaling.Add(point);
+                }
             }
         }
 
@@ -169,12 +185,15 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
         return result;
     }
 
+    /// <summary>Measured window of every scaling run (both sides of a same-load pair use it).</summary>
+    private int ScaleMeasureMs => options.Smoke ? options.MeasureMs : 2_000;
+
     private ScalePoint MeasureScalePoint(DaemonProcess daemon, Regime place, int vms, int contexts)
     {
         long rss0 = 0, rss1 = 0;
         var result = ClientRun.Run<ClientResult>(Loop($"scale-{contexts}c-{vms}vm", daemon, WaitMode.Block) with
         {
-            Vms = vms, Contexts = contexts, MeasureMs = options.Smoke ? options.MeasureMs : 2_000, WarmupMs = options.WarmupMs,
+            Vms = vms, Contexts = contexts, MeasureMs = ScaleMeasureMs, WarmupMs = options.WarmupMs,
         }, place.ClientCpu, phase =>
         {
             if (phase == "connected") rss0 = daemon.ResidentBytes();
@@ -182,6 +201,17 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
         });
         return new ScalePoint(result, (rss1 - rss0) / (double)contexts);
     }
+
+    /// <summary>
+    /// The load of a scale point (N submits of one NOP in flight over V VMs) on one context per VM: V contexts with
+    /// N / V in flight each, the same window, batch, pinning and daemon as <see cref="MeasureScalePoint"/>.
+    /// </summary>
+    private ClientResult MeasureSameLoad(DaemonProcess daemon, Regime place, int vms, int contexts) =>
+        ClientRun.Run<ClientResult>(Loop($"scale-sameload-{contexts}c-{vms}vm", daemon, WaitMode.Block) with
+        {
+            Vms = vms, Contexts = vms, InFlight = contexts / vms, Batch = 1,
+            MeasureMs = ScaleMeasureMs, WarmupMs = options.WarmupMs,
+        }, place.ClientCpu);
 
     private T Step<T>(string name, Func<T> action)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using VhsaKmt.Bench.Floors;
 using VhsaKmt.Bench.Stats;
 using VhsaKmt.Bench.Workloads;
@@ -19,8 +20,22 @@ public sealed record AllocationSources(string Operation, long Operations, IReadO
 /// <summary>One type and the bytes attributed to it by the ~100 KB allocation-tick sampling.</summary>
 public sealed record SampledType(string Type, long SampledBytes);
 
-/// <summary>One scaling point: the loop result plus the daemon's RSS growth per idle context.</summary>
-public sealed record ScalePoint(ClientResult Result, double RssBytesPerContext);
+/// <summary>
+/// One scaling point: the loop result (N contexts over V VMs, one submit in flight each), the daemon's RSS growth
+/// per idle context, and the same load on one context per VM (V contexts with N / V submits in flight each, same
+/// batch, window, pinning and daemon), measured right after it; null when N == V (that is the same run) or not measured.
+/// </summary>
+public sealed record ScalePoint(ClientResult Result, double RssBytesPerContext, ClientResult? SameLoadOneContextPerVm = null)
+{
+    /// <summary>Throughput of the same load on one context per VM: this run itself when N == V; NaN when not measured.</summary>
+    [JsonIgnore]
+    public double SameLoadCcmdsPerSecond =>
+        Result.Contexts == Result.Vms ? Result.CcmdsPerSecond : SameLoadOneContextPerVm?.CcmdsPerSecond ?? double.NaN;
+
+    /// <summary>N-context throughput / the same load on one context per VM (1 when N == V; NaN when not measured).</summary>
+    [JsonIgnore]
+    public double VsOneContextPerVm => Result.CcmdsPerSecond / SameLoadCcmdsPerSecond;
+}
 
 /// <summary>Start-up: process start to listening socket, and to the start-up line.</summary>
 public sealed record StartupFigure(string What, LatencySummary ToSocketMs, LatencySummary ToReadyLineMs);

@@ -50,7 +50,15 @@ public sealed class BenchSmokeTests
                 AssertLatency(p.Result.OpenUs, "context create");
                 AssertLatency(p.Result.CloseUs, "context destroy");
                 Assert.True(double.IsFinite(p.RssBytesPerContext), "RSS per context is not finite");
+                if (p.Result.Contexts == p.Result.Vms) continue;
+                // Every N > V point has its same-load pair: V contexts with N / V in flight each.
+                Assert.NotNull(p.SameLoadOneContextPerVm);
+                Assert.Equal(p.Result.Vms, p.SameLoadOneContextPerVm!.Contexts);
+                Assert.Equal(p.Result.Contexts / p.Result.Vms, p.SameLoadOneContextPerVm.InFlight);
+                AssertPositive(p.SameLoadOneContextPerVm.CcmdsPerSecond, $"scale {p.Result.Contexts} same load");
+                AssertPositive(p.VsOneContextPerVm, $"scale {p.Result.Contexts} vs 1 ctx/VM");
             }
+            Assert.Contains(r.Scaling, p => p.SameLoadOneContextPerVm is not null);
 
             Assert.NotEmpty(r.Allocation);
             foreach (var a in r.Allocation)
@@ -62,7 +70,10 @@ public sealed class BenchSmokeTests
             var startup = Assert.Single(r.Startup);
             AssertPositive(startup.ToSocketMs.P50, "start-up to socket");
 
-            Assert.Contains("## 2. Synchronous NOP round trip", File.ReadAllText(Path.Combine(outDir, "RESULTS.md")));
+            var md = File.ReadAllText(Path.Combine(outDir, "RESULTS.md"));
+            Assert.Contains("## 2. Synchronous NOP round trip", md);
+            Assert.Contains("| vs 1 ctx/VM | vs linear (N × 1 sync ctx) |", md);
+            Assert.Contains("of the same load on one context per VM", md);
             var png = File.ReadAllBytes(Path.Combine(outDir, "results.png"));
             Assert.True(png.Length > 1000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G', "results.png is not a PNG");
         }
