@@ -87,50 +87,12 @@ public sealed partial class VhostUserConnection
             }
             // Poll after serving a kick: the answer has been signalled, the guest's next request is what comes next.
             // (Not after front-end messages: the handshake and ring setup are no reason to spin.)
-            if (spinTicks > 0 && kicked && PollingAllowed()) Spin(spinTicks);
+            // It also polls when the IO thread is confined to one CPU: the spin yields between looks, and measured
+            // on one shared CPU it still beats blocking (bench/ANALYSIS.md); an operator who pins the daemon to a
+            // core of its own is who wants polling most.
+            if (spinTicks > 0 && kicked) Spin(spinTicks);
         }
         return ConnectionCloseReason.Stopped;
-    }
-
-    // Whether the IO thread may use more than one CPU: read on the first kick, then at most once a second (an
-    // affinity can change under a running daemon: taskset -p, cpuset). Touched by the IO thread only.
-    private long _cpuCheckDue;
-    private bool _pollingAllowed;
-    private bool _pollingStateLogged;
-
-    /// <summary>
-    /// False while the IO thread may run on a single CPU (its sched_getaffinity mask, or the runtime's CPU count, which
-    /// also reflects a cgroup CPU limit): spinning there only takes the CPU from the guest's vCPU thread, QEMU and our
-    /// own actors, which is what made polling slower than blocking (bench/ANALYSIS.md). Logged when it changes.
-    /// </summary>
-    private bool PollingAllowed()
-    {
-        long now = Stopwatch.GetTimestamp();
-        if (now < _cpuCheckDue) return _pollingAllowed;
-        _cpuCheckDue = now + Stopwatch.Frequency;
-        int? affinity = AffinityCpuCount();
-        int runtime = Environment.ProcessorCount;
-        bool allowed = Math.Min(affinity ?? int.MaxValue, runtime) > 1;
-        if (allowed != _pollingAllowed || !_pollingStateLogged)
-        {
-            if (!allowed)
-                _log.Information("Adaptive polling disabled: the IO thread can use a single CPU (CPU affinity allows {AffinityCpus}, runtime CPU count {RuntimeCpus}); " +
-                                 "spinning there would take the CPU from the threads that must run, so kicks are waited for in epoll",
-                    affinity, runtime);
-            else if (_pollingStateLogged)
-                _log.Information("Adaptive polling enabled again: the IO thread can use {AffinityCpus} CPUs (runtime CPU count {RuntimeCpus})", affinity, runtime);
-            _pollingStateLogged = true;
-        }
-        _pollingAllowed = allowed;
-        return allowed;
-    }
-
-    /// <summary>CPUs in the calling (IO) thread's affinity mask (sched_getaffinity), or null if it cannot be read.</summary>
-    private static unsafe int? AffinityCpuCount()
-    {
-        Tmds.Linux.cpu_set_t set;
-        if (Tmds.Linux.LibC.sched_getaffinity(0, sizeof(Tmds.Linux.cpu_set_t), &set) != 0) return null;
-        return Tmds.Linux.LibC.CPU_COUNT(&set);
     }
 
     /// <summary>

@@ -51,6 +51,8 @@ public sealed class SplitVirtqueue : IVirtqueue
     private ushort _signalledUsed;
     private bool _completedSinceFlush;
     private bool _stopped;
+    // Between SuppressKicks and EnableKicksAndCheck: TryPop keeps kicks off when it drains the ring.
+    private bool _kicksSuppressed;
     private bool _broken;
     private FdHandle? _call;
 
@@ -98,8 +100,9 @@ public sealed class SplitVirtqueue : IVirtqueue
                 {
                     if (!_eventIdx) { chain = null!; return false; }
                     // Ask for a kick on the next buffer, then look again: the driver may have added one
-                    // between our read and the avail_event write (virtio §2.7.10).
-                    _memory.TryWriteU16Release(_layout.AvailEvent, _lastAvail);
+                    // between our read and the avail_event write (virtio §2.7.10). While the IO thread polls,
+                    // keep kicks off instead (last_avail - 1 is never crossed); its EnableKicksAndCheck re-arms.
+                    _memory.TryWriteU16Release(_layout.AvailEvent, _kicksSuppressed ? (ushort)(_lastAvail - 1) : _lastAvail);
                     Interlocked.MemoryBarrier();
                     if (!TryReadAvailIdx(out availIdx) || availIdx == _lastAvail) { chain = null!; return false; }
                 }
@@ -154,14 +157,15 @@ public sealed class SplitVirtqueue : IVirtqueue
     /// With EVENT_IDX, avail_event = last_avail - 1: the driver kicks when it moves avail idx from old to new with
     /// avail_event in [old, new) (vring_need_event); old ≥ last_avail and new - last_avail ≤ ring size &lt; 65535, so
     /// last_avail - 1 (= last_avail + 65535) is never in that range. Without EVENT_IDX, VRING_USED_F_NO_NOTIFY.
-    /// Best effort only: a kick that still comes (TryPop re-arms avail_event when it drains the ring, and the driver
-    /// may have read the old value) is merely redundant. Call again after popping; end with <see cref="EnableKicksAndCheck"/>.
+    /// Until <see cref="EnableKicksAndCheck"/>, TryPop keeps kicks off when it drains the ring. Best effort only: a kick
+    /// that still comes (the driver read the old value) is merely redundant.
     /// </summary>
     public void SuppressKicks()
     {
         lock (_popLock)
         {
             if (_stopped || _broken) return;
+            _kicksSuppressed = true;
             if (_eventIdx) _memory.TryWriteU16Release(_layout.AvailEvent, (ushort)(_lastAvail - 1));
             else _memory.TryWriteU16Release(_layout.UsedFlags, VringConst.VRING_USED_F_NO_NOTIFY);
         }
@@ -177,6 +181,7 @@ public sealed class SplitVirtqueue : IVirtqueue
     {
         lock (_popLock)
         {
+            _kicksSuppressed = false;
             if (_stopped || _broken) return false;
             if (_eventIdx) _memory.TryWriteU16Release(_layout.AvailEvent, _lastAvail);
             else _memory.TryWriteU16Release(_layout.UsedFlags, 0);

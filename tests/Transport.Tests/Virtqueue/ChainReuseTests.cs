@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using Serilog;
-using VhsaKmt.TestSupport.Memory;
 using VhsaKmt.Transport.Virtio;
 using Xunit;
 
@@ -12,45 +9,11 @@ namespace VhsaKmt.Transport.Tests.Virtqueue;
 /// </summary>
 public sealed class ChainReuseTests
 {
-    private const ulong Ram = 0x10_0000;
-    private const ushort Size = 8;
-    private static readonly VringLayout Layout = new(Size, Ram + 0x1000, Ram + 0x2000, Ram + 0x3000);
-    private const ulong Buffers = Ram + 0x4000;
-
-    private readonly byte[] _bytes = new byte[0x10000];
-    private readonly FakeRingMemory _memory;
-    private readonly SplitVirtqueue _queue;
-    private ushort _availIdx;
-
-    public ChainReuseTests()
-    {
-        _memory = new FakeRingMemory((Ram, _bytes));
-        _queue = new SplitVirtqueue(0, _memory, Layout, 0, eventIdx: true, indirect: false, call: null, new LoggerConfiguration().CreateLogger());
-    }
-
-    /// <summary>Driver side: a 2-descriptor chain at <paramref name="head"/> (readable, then writable), published.</summary>
-    private void Publish(ushort head, ulong readAddr, uint readLen, ulong writeAddr, uint writeLen)
-    {
-        ushort second = (ushort)((head + 1) % Size);
-        WriteDesc(head, readAddr, readLen, VringConst.VRING_DESC_F_NEXT, second);
-        WriteDesc(second, writeAddr, writeLen, VringConst.VRING_DESC_F_WRITE, 0);
-        BinaryPrimitives.WriteUInt16LittleEndian(Span(Layout.AvailEntry((ushort)(_availIdx % Size)), 2), head);
-        _availIdx++;
-        BinaryPrimitives.WriteUInt16LittleEndian(Span(Layout.AvailIdx, 2), _availIdx);
-    }
-
-    private void WriteDesc(ushort index, ulong addr, uint len, ushort flags, ushort next)
-    {
-        var d = Span(Layout.DescTable + (ulong)index * VringDesc.Size, VringDesc.Size);
-        BinaryPrimitives.WriteUInt64LittleEndian(d, addr);
-        BinaryPrimitives.WriteUInt32LittleEndian(d[8..], len);
-        BinaryPrimitives.WriteUInt16LittleEndian(d[12..], flags);
-        BinaryPrimitives.WriteUInt16LittleEndian(d[14..], next);
-    }
-
-    private Span<byte> Span(ulong gpa, int length) => _bytes.AsSpan((int)(gpa - Ram), length);
-
-    private ushort UsedIdx => BinaryPrimitives.ReadUInt16LittleEndian(Span(Layout.UsedIdx, 2));
+    private const ulong Buffers = HandRing.Buffers;
+    private readonly HandRing _ring = new();
+    private SplitVirtqueue _queue => _ring.Queue;
+    private void Publish(ushort head, ulong readAddr, uint readLen, ulong writeAddr, uint writeLen) => _ring.Publish(head, readAddr, readLen, writeAddr, writeLen);
+    private ushort UsedIdx => _ring.UsedIdx;
 
     [Fact]
     public void A_head_popped_again_reuses_its_chain_object_with_the_new_segments()
