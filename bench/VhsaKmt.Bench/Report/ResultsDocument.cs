@@ -97,6 +97,8 @@ public static class ResultsDocument
             + "contexts costs more per ccmd than serving few under the same load on the same cores. So every point with N contexts over V VMs is paired with "
             + "**the same load on one context per VM**: V contexts with N / V submits in flight each (same number in flight, one NOP per submit, "
             + "same warm-up and window, same pinning, same daemon process), run right after it. "
+            + (r.Options.Smoke ? "" : "Each side of a pair is run three times, interleaved (N, same load, N, same load, …), and its median run is reported: "
+                + "runs of a few seconds on a shared 2-CPU VM drift by tens of percent. ")
             + "**vs 1 ctx/VM** = N-context throughput / same-load throughput: 100 % means the per-context cost of serving N contexts (routing, per-context state, "
             + "seqno and fence per context, cache footprint) is nil at that load on the daemon's core — linear on the cores. The target is judged on it. "
             + "Rows with N = V are their own pair (100 %). "

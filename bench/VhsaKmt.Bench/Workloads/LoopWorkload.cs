@@ -150,7 +150,9 @@ public sealed class LoopWorkload(ClientOptions options)
                 queue.KickIfNeeded();
                 continue;
             }
-            if (options.Wait == WaitMode.Block) queue.WaitForCall(100);
+            // No timeout: a poll(2) with one arms and cancels an hrtimer per wait, a kernel cost the floor's blocking
+            // read does not pay (perf: ~1 µs per round trip). A daemon that never answers ends in the join timeout.
+            if (options.Wait == WaitMode.Block) queue.WaitForCall(-1);
             else if (++idle > 64) Thread.Yield(); // sched_yield: on a shared CPU the daemon must get to run
             if (Stopwatch.GetTimestamp() > deadline + 10 * Stopwatch.Frequency) throw new TimeoutException($"vm {vm.Index}: {inFlight} submits never completed");
         }

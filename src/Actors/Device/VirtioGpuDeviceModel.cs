@@ -199,6 +199,7 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
         Interlocked.Increment(ref _inline);
         VhsaKmtMetrics.RecordGpuCommand(host.VmId, SubmitName, outcome == InlineOutcome.Answered ? CommandResult.Ok : CommandResult.HostError);
         if (header.IsFenced) VhsaKmtMetrics.RecordFenceRetired(host.VmId);
+        VhsaKmtMetrics.RecordInlineSubmit(host.VmId);
         return true;
     }
 

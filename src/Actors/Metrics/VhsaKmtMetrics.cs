@@ -29,6 +29,8 @@ public static class VhsaKmtMetrics
         "ccmd handling time, by family", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
 
     public static readonly Counter<long> GpuCommands = Meter.CreateCounter<long>("vhsakmt.virtio_gpu.commands", "{command}", "virtio-gpu control commands, by type and result");
+    public static readonly Counter<long> InlineSubmits = Meter.CreateCounter<long>("vhsakmt.submits.inline", "{submit}",
+        "SUBMIT_3Ds run on the connection's IO thread (the others went through the DeviceActor and ContextActor)");
     public static readonly Counter<long> FencesRetired = Meter.CreateCounter<long>("vhsakmt.fences.retired", "{fence}", "fences retired");
     public static readonly Counter<long> ContextsCreated = Meter.CreateCounter<long>("vhsakmt.contexts.created", "{context}", "contexts created");
     public static readonly Counter<long> ContextsDestroyed = Meter.CreateCounter<long>("vhsakmt.contexts.destroyed", "{context}", "contexts destroyed (guest, reset, disconnect, admin)");
@@ -65,6 +67,11 @@ public static class VhsaKmtMetrics
         if (!GpuCommands.Enabled) return;
         var tags = new TagList { { "vm", vm }, { "type", type }, { "result", s_results[(int)result] } };
         GpuCommands.Add(1, in tags);
+    }
+
+    public static void RecordInlineSubmit(string vm)
+    {
+        if (InlineSubmits.Enabled) InlineSubmits.Add(1, new KeyValuePair<string, object?>("vm", vm));
     }
 
     public static void RecordFenceRetired(string vm)
