@@ -19,7 +19,8 @@ namespace VhsaKmt.Actors.Device;
 /// "ctx-&lt;id&gt;" children), the device-wide resource table, host-visible mappings (SHMEM_MAP), 2D/display
 /// commands, and fences retired in order per (ctx, ring). Commands are handled in queue order; a command whose
 /// result the next ones may depend on (CREATE_BLOB, MAP/UNMAP, the unmap of an UNREF) defers later commands until
-/// it is answered, everything else completes asynchronously through the timelines.
+/// it is answered — except other contexts' SUBMIT_3Ds behind a CREATE_BLOB (<see cref="MayPassBusy"/>) — and
+/// everything else completes asynchronously through the timelines.
 /// </summary>
 public sealed class DeviceActor : UntypedActor
 {
@@ -49,6 +50,8 @@ public sealed class DeviceActor : UntypedActor
     private readonly ContextLanes _lanes;
 
     private Busy _busy;
+    // The context whose command made the device busy; 0 when it concerns the whole device (SHMEM map/unmap).
+    private uint _busyCtx;
     private PendingBlob? _blob;
     private long _nextSubmitId;
     private long _nextToken;
@@ -108,7 +111,7 @@ public sealed class DeviceActor : UntypedActor
     private void Process(GpuCommand cmd)
     {
         if (_stopping) { Drop(cmd); return; }
-        if (_busy != Busy.None) { _deferred.Enqueue(cmd); return; }
+        if (_busy != Busy.None && !MayPassBusy(cmd)) { _deferred.Enqueue(cmd); return; }
 
         var op = new Op(cmd, cmd.Header.IsFenced ? _timelines.Enqueue(cmd.Header, cmd.Chain) : null);
         switch (cmd)
@@ -135,6 +138,19 @@ public sealed class DeviceActor : UntypedActor
             case MalformedCommand m: Fail(op, m.Error, m.Reason); break;
             default: Fail(op, VIRTIO_GPU_RESP_ERR_UNSPEC, $"unsupported command 0x{cmd.Header.Type:x4}"); break;
         }
+    }
+
+    /// <summary>
+    /// A SUBMIT_3D of another context need not wait for a context's CREATE_BLOB: nothing it does depends on it, and
+    /// holding it would let one slow context stall every process of the VM. It still waits when anything of its own
+    /// context, or anything device-wide (ctx 0: UNREF, display), is deferred before it, so per-context order holds.
+    /// </summary>
+    private bool MayPassBusy(GpuCommand cmd)
+    {
+        if (cmd is not Submit3DCommand s || _busyCtx == 0 || s.Header.CtxId == _busyCtx) return false;
+        foreach (var d in _deferred)
+            if (d.Header.CtxId == s.Header.CtxId || d.Header.CtxId == 0) return false;
+        return true;
     }
 
     private void DrainDeferred()
@@ -275,6 +291,7 @@ public sealed class DeviceActor : UntypedActor
         var timer = Context.System.Scheduler.ScheduleTellOnceCancelable(_settings.ContextReplyTimeout, Self, new BlobTimeout(token), Self);
         _blob = new PendingBlob(live.Ref, op, c, token, timer);
         _busy = Busy.CreateBlob;
+        _busyCtx = ctx;
         live.Ref.Tell(new CreateBlob(ctx, res, c.BlobMem, c.BlobFlags, c.BlobId, c.Size, entries), Self);
     }
 
@@ -336,6 +353,7 @@ public sealed class DeviceActor : UntypedActor
         if (!TryGetShmemChannel(out var channel)) { Fail(op, VIRTIO_GPU_RESP_ERR_UNSPEC, $"RESOURCE_MAP_BLOB res {c.ResourceId}: no shared-memory channel"); return; }
 
         _busy = Busy.Shmem;
+        _busyCtx = 0;
         var cts = new CancellationTokenSource(_settings.ShmemRequestTimeout);
         channel.ShmemMapAsync(VirtioGpuConst.VIRTIO_GPU_SHM_ID_HOST_VISIBLE, r.BackingFd, r.BackingOffset, c.Offset, length, ShmemMapFlags.Read | ShmemMapFlags.Write, cts.Token)
             .ContinueWith(t =>
@@ -378,6 +396,7 @@ public sealed class DeviceActor : UntypedActor
             return;
         }
         _busy = Busy.Shmem;
+        _busyCtx = 0;
         var cts = new CancellationTokenSource(_settings.ShmemRequestTimeout);
         channel.ShmemUnmapAsync(VirtioGpuConst.VIRTIO_GPU_SHM_ID_HOST_VISIBLE, offset, r.MappedLength, cts.Token)
             .ContinueWith(t =>

@@ -16,8 +16,10 @@ namespace VhsaKmt.Actors.Device;
 /// right here (<see cref="ContextFastPath"/>): answered, put on the used ring and signalled from this thread, so a
 /// synchronous guest call costs the kick and the call and no other wake-up (DESIGN.md "hot path"). Everything else
 /// is decoded (one private copy) and handed to the connection's <see cref="DeviceActor"/>, and counted as outstanding
-/// (per context for submits, together for the rest) until the queue puts it on the used ring, which is what keeps
-/// the inline path in queue order: fences per (ctx, ring), CREATE_BLOB and friends before the submits after them.</para>
+/// until the queue puts it on the used ring — per context when its header names a context with a lane, else
+/// device-wide (CTX_CREATE, UNREF, MAP/UNMAP, display) — which is what keeps the inline path in queue order: fences
+/// per (ctx, ring), a context's CREATE_BLOB/ATTACH/DESTROY before its later submits, device-wide commands before
+/// everything after them. Other contexts' outstanding commands do not hold a context back.</para>
 /// The cursor queue is drained and acknowledged here (headless: nothing to show).
 /// </summary>
 public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
@@ -34,12 +36,12 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
     private volatile IDeviceHost? _host;
     private uint _eventsRead;
 
-    // IO thread only. Outstanding chains handed to the DeviceActor: submits per ctx id (only for ctx ids that had a
-    // lane), everything else together. Replaced, not reset, when the control queue is set up again: chains of the
-    // old ring still count down their old counters.
+    // IO thread only. Outstanding chains handed to the DeviceActor: per ctx id (only ids that had a lane when the
+    // command was popped), and device-wide. Replaced, not reset, when the control queue is set up again: chains of
+    // the old ring still count down their old counters.
     private IVirtqueue? _trackedQueue;
-    private InFlightCounter _othersInFlight = new();
-    private readonly Dictionary<uint, InFlightCounter> _submitsInFlight = new();
+    private InFlightCounter _deviceWideInFlight = new();
+    private readonly Dictionary<uint, InFlightCounter> _contextInFlight = new();
     private readonly byte[] _response = new byte[VirtioGpuCtrlHdr.Size];
     private bool _completedInline;
 
@@ -78,8 +80,8 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
     {
         get
         {
-            int n = _othersInFlight.Count;
-            foreach (var c in _submitsInFlight.Values) n += c.Count;
+            int n = _deviceWideInFlight.Count;
+            foreach (var c in _contextInFlight.Values) n += c.Count;
             return n;
         }
     }
@@ -151,8 +153,8 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
         if (!ReferenceEquals(queue, _trackedQueue))
         {
             _trackedQueue = queue;
-            _othersInFlight = new InFlightCounter();
-            _submitsInFlight.Clear();
+            _deviceWideInFlight = new InFlightCounter();
+            _contextInFlight.Clear();
         }
         _completedInline = false;
         while (queue.TryPop(out var chain))
@@ -170,12 +172,12 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
     /// </summary>
     private bool TrySubmitInline(IDeviceHost host, IVirtqueue queue, DescriptorChain chain)
     {
-        if (_othersInFlight.Count != 0 || !_decoder.TryPeekSubmit(chain, out var header, out int size)) return false;
+        if (_deviceWideInFlight.Count != 0 || !_decoder.TryPeekSubmit(chain, out var header, out int size)) return false;
         // A fence without ring_idx is on the device-wide timeline, shared with every context: leave it to the actor.
         if (header.IsFenced && !header.HasRingIdx) return false;
         uint ctx = header.CtxId;
         if (!_lanes!.TryGet(ctx, out var fast)) return false;
-        if (_submitsInFlight.TryGetValue(ctx, out var outstanding) && outstanding.Count != 0) return false;
+        if (_contextInFlight.TryGetValue(ctx, out var outstanding) && outstanding.Count != 0) return false;
 
         var payload = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
         if (!VirtioGpuCommandDecoder.TryCopySubmitPayload(chain, payload.AsSpan(0, size)))
@@ -214,19 +216,18 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
 
     private InFlightCounter CounterFor(GpuCommand cmd)
     {
-        if (cmd is not Submit3DCommand s) return _othersInFlight;
-        uint ctx = s.Header.CtxId;
-        if (_submitsInFlight.TryGetValue(ctx, out var counter)) return counter;
+        uint ctx = cmd.Header.CtxId;
+        if (_contextInFlight.TryGetValue(ctx, out var counter)) return counter;
         // Only ctx ids with a lane get their own counter, so a guest cannot grow this table with made-up ids.
-        if (!_lanes!.TryGet(ctx, out _)) return _othersInFlight;
-        if (_submitsInFlight.Count >= _maxTrackedContexts) PruneIdleCounters();
-        return _submitsInFlight[ctx] = new InFlightCounter();
+        if (!_lanes!.TryGet(ctx, out _)) return _deviceWideInFlight;
+        if (_contextInFlight.Count >= _maxTrackedContexts) PruneIdleCounters();
+        return _contextInFlight[ctx] = new InFlightCounter();
     }
 
     private void PruneIdleCounters()
     {
-        foreach (var (ctx, counter) in _submitsInFlight)
-            if (counter.Count == 0 && !_lanes!.TryGet(ctx, out _)) _submitsInFlight.Remove(ctx);
+        foreach (var (ctx, counter) in _contextInFlight)
+            if (counter.Count == 0 && !_lanes!.TryGet(ctx, out _)) _contextInFlight.Remove(ctx);
     }
 
     public void Reset(DeviceResetReason reason)

@@ -163,6 +163,45 @@ public sealed class DeviceActorTests : TestKit
     }
 
     [Fact]
+    public void Submit_of_another_context_passes_a_pending_create_blob_but_nothing_deferred_before_it()
+    {
+        var h = new DeviceHarness(this);
+        h.CreateContext(this, 1);
+        h.CreateContext(this, 2);
+        var create = h.SendOne(GpuRequests.CreateBlob(1, 5, Host3D, 0, 2, 4096));
+        h.Contexts.ExpectMsg<CreateBlob>(Wait);
+        var ctx1 = h.Contexts.LastSender;
+
+        // ctx 2 is not held back by ctx 1's blob: its submit reaches its context and is answered meanwhile.
+        var other = h.SendOne(GpuRequests.Submit3D(2, new byte[16], GpuRequests.FenceAndRing, fenceId: 1));
+        var m2 = h.Contexts.ExpectMsg<Submit3D>(Wait);
+        Assert.Equal(2u, m2.CtxId);
+        h.Contexts.Reply(new SubmitDone(2, m2.SubmitId, (uint)VIRTIO_GPU_RESP_OK_NODATA));
+        Done(h, other);
+        Assert.False(h.IsCompleted(create));
+
+        // ctx 1's own submit waits; so does ctx 2 once something of its own is deferred before it.
+        var own = h.SendOne(GpuRequests.Submit3D(1, new byte[16], GpuRequests.FenceAndRing, fenceId: 2));
+        var attach = h.SendOne(GpuRequests.CtxAttach(2, 5));
+        var behind = h.SendOne(GpuRequests.Submit3D(2, new byte[16], GpuRequests.FenceAndRing, fenceId: 3));
+        h.Contexts.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        h.Device.Tell(new BlobCreated(1, 5, null, 0), ctx1);
+        // Deferred commands go out in order per context (ctx 1 and ctx 2 reach the probe through different actors).
+        var released = new[] { h.Contexts.ReceiveOne(Wait)!, h.Contexts.ReceiveOne(Wait)!, h.Contexts.ReceiveOne(Wait)! };
+        var s1 = Assert.Single(released.OfType<Submit3D>(), m => m.CtxId == 1);
+        var forCtx2 = released.Where(m => m is AttachResource or Submit3D { CtxId: 2 }).ToArray();
+        Assert.IsType<AttachResource>(forCtx2[0]);
+        var s2 = Assert.IsType<Submit3D>(forCtx2[1]);
+        h.Device.Tell(new SubmitDone(1, s1.SubmitId, (uint)VIRTIO_GPU_RESP_OK_NODATA));
+        h.Device.Tell(new ResourceOpDone(2, 5, (uint)VIRTIO_GPU_RESP_OK_NODATA));
+        h.Device.Tell(new SubmitDone(2, s2.SubmitId, (uint)VIRTIO_GPU_RESP_OK_NODATA));
+        Done(h, create, own, attach, behind);
+        Assert.True(h.CompletionIndex(other) < h.CompletionIndex(create));
+        Assert.True(h.CompletionIndex(attach) < h.CompletionIndex(behind));
+    }
+
+    [Fact]
     public void Create_blob_refused_by_the_context_is_answered_with_its_error()
     {
         var h = new DeviceHarness(this);

@@ -140,6 +140,43 @@ public sealed class InlineSubmitRoutingTests : ContextTestBase
     }
 
     [Fact]
+    public void Another_contexts_pending_create_blob_does_not_hold_a_submit_off_the_inline_path()
+    {
+        var h = Harness();
+        h.CreateContext(this, 1);
+        h.CreateContext(this, 2);
+        var create = h.SendOne(GpuRequests.CreateBlob(1, 5, VirtioGpuConst.VIRTIO_GPU_BLOB_MEM_HOST3D, 0, 2, 4096));
+        var cb = h.Contexts.ExpectMsg<CreateBlob>(Wait);
+        var ctx1 = h.Contexts.LastSender;
+
+        var other = h.SendOne(NopSubmit(2, fence: 1));
+        Assert.True(h.IsCompleted(other)); // inline, while ctx 1's blob is outstanding
+        Assert.Equal(Guest(2).LastSeqno, Guest(2).PublishedSeqno);
+        var own = h.SendOne(NopSubmit(1, fence: 2));
+        Assert.False(h.IsCompleted(own));
+        Assert.Equal(1, h.Model.SubmitsInline);
+
+        h.Device.Tell(new BlobCreated(1, cb.ResId, null, 0), ctx1);
+        var m = h.Contexts.ExpectMsg<Submit3D>(Wait);
+        h.Device.Tell(new SubmitDone(1, m.SubmitId, (uint)VIRTIO_GPU_RESP_OK_NODATA), ctx1);
+        Done(h, create, own);
+    }
+
+    [Fact]
+    public void Device_wide_command_outstanding_holds_every_context_off_the_inline_path()
+    {
+        var h = Harness();
+        h.CreateContext(this, 1);
+        var sent = h.Send(GpuRequests.Unref(77), NopSubmit(1, fence: 1)); // UNREF names no context: device-wide
+        var m = h.Contexts.ExpectMsg<Submit3D>(Wait); // to the actor (the probe plays it)
+        h.Contexts.Reply(new SubmitDone(1, m.SubmitId, (uint)VIRTIO_GPU_RESP_OK_NODATA));
+        Done(h, sent);
+        Assert.Equal(0, h.Model.SubmitsInline);
+        Assert.True(h.CompletionIndex(sent[0]) < h.CompletionIndex(sent[1]));
+        Assert.Equal(VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, h.ResponseType(sent[0]));
+    }
+
+    [Fact]
     public void Destroyed_context_loses_its_lane_and_its_next_submit_is_refused_by_the_device()
     {
         var h = Harness();
