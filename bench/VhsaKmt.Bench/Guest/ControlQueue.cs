@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VhsaKmt.TestSupport.Vmm;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Interop;
 using VhsaKmt.Transport.Virtio;
 

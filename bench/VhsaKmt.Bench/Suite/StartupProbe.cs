@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using VhsaKmt.Bench.Processes;
 using VhsaKmt.Bench.Stats;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Interop;
 
 namespace VhsaKmt.Bench.Suite;

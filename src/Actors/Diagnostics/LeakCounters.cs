@@ -16,10 +16,9 @@ public sealed class LeakCounters(IKfd kfd, VaManager? va = null, ActorSystem? sy
     public LeakSnapshot Take() => new(
         CountOpenFds(),
         va is null ? 0 : CountMapsIn(va.Area.Start, va.Area.End),
-        MappingCounters.LiveMappings,
-        MappingCounters.LiveMemfds,
-        Transport.Interop.ResourceCounters.OpenFds,
-        Transport.Interop.ResourceCounters.Mappings,
+        ResourceCounters.LiveMappings,
+        ResourceCounters.LiveMemfds,
+        ResourceCounters.OpenFds,
         va is null ? 0 : va.Options.SliceCount - va.FreeSliceCount,
         va?.LiveBackingCount ?? 0,
         kfd.Counters.Snapshot(),

@@ -8,10 +8,9 @@ namespace VhsaKmt.Actors.Diagnostics;
 /// </summary>
 /// <param name="OpenFds">Entries in /proc/self/fd.</param>
 /// <param name="VaAreaMaps">/proc/self/maps lines inside the device VA area (the reservation itself counts 1 per piece).</param>
-/// <param name="HostMappings">Live mmaps made through VhsaKmt.Native.Interop.</param>
+/// <param name="HostMappings">Live mmaps made through VhsaKmt.Native.Interop (the transport's guest-memory mappings included).</param>
 /// <param name="Memfds">Live memfds made through VhsaKmt.Native.Interop.</param>
-/// <param name="TransportFds">Fds owned by the vhost-user transport (its own counter).</param>
-/// <param name="TransportMappings">Guest-memory mappings owned by the transport.</param>
+/// <param name="TransportFds">Fds owned through FdHandle: the vhost-user transport's sockets, eventfds and received fds.</param>
 /// <param name="VaSlicesInUse">Context slices handed out by the VA manager.</param>
 /// <param name="VaBackings">Ranges of the VA area holding real pages.</param>
 /// <param name="Kfd">Live KFD objects.</param>
@@ -23,7 +22,6 @@ public sealed record LeakSnapshot(
     long HostMappings,
     long Memfds,
     long TransportFds,
-    long TransportMappings,
     int VaSlicesInUse,
     int VaBackings,
     KfdCountersSnapshot Kfd,
@@ -48,7 +46,6 @@ public sealed record LeakSnapshot(
         Check(nameof(HostMappings), HostMappings, baseline.HostMappings);
         Check(nameof(Memfds), Memfds, baseline.Memfds);
         Check(nameof(TransportFds), TransportFds, baseline.TransportFds);
-        Check(nameof(TransportMappings), TransportMappings, baseline.TransportMappings);
         Check(nameof(VaSlicesInUse), VaSlicesInUse, baseline.VaSlicesInUse);
         Check(nameof(VaBackings), VaBackings, baseline.VaBackings);
         Check("Kfd.Allocations", Kfd.Allocations, baseline.Kfd.Allocations);
@@ -62,7 +59,7 @@ public sealed record LeakSnapshot(
     }
 
     public override string ToString() =>
-        $"fds={OpenFds} va-maps={VaAreaMaps} mappings={HostMappings} memfds={Memfds} transport-fds={TransportFds} transport-maps={TransportMappings} slices={VaSlicesInUse} backings={VaBackings} " +
+        $"fds={OpenFds} va-maps={VaAreaMaps} mappings={HostMappings} memfds={Memfds} transport-fds={TransportFds} slices={VaSlicesInUse} backings={VaBackings} " +
         $"kfd(alloc={Kfd.Allocations} events={Kfd.Events} queues={Kfd.Queues} reg={Kfd.Registrations} exports={Kfd.Exports} gpumaps={Kfd.Mappings}) " +
         $"actors={LiveActors} rss={RssBytes >> 10}KiB";
 }

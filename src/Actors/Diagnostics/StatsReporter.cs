@@ -50,9 +50,9 @@ public sealed class StatsReporter : ReceiveActor, IWithTimers
         var now = _counters.Take();
         var growth = _previous is null ? [] : now.DiffFrom(_previous);
         _log.Information(
-            "stats fds {OpenFds} va-maps {VaAreaMaps} mappings {HostMappings} memfds {Memfds} transport-fds {TransportFds} transport-maps {TransportMappings} slices {VaSlicesInUse} backings {VaBackings} " +
+            "stats fds {OpenFds} va-maps {VaAreaMaps} mappings {HostMappings} memfds {Memfds} transport-fds {TransportFds} slices {VaSlicesInUse} backings {VaBackings} " +
             "kfd-alloc {KfdAllocations} kfd-events {KfdEvents} kfd-queues {KfdQueues} kfd-gpumaps {KfdMappings} actors {LiveActors} rss-kib {RssKiB} changed {Changes}",
-            now.OpenFds, now.VaAreaMaps, now.HostMappings, now.Memfds, now.TransportFds, now.TransportMappings, now.VaSlicesInUse, now.VaBackings,
+            now.OpenFds, now.VaAreaMaps, now.HostMappings, now.Memfds, now.TransportFds, now.VaSlicesInUse, now.VaBackings,
             now.Kfd.Allocations, now.Kfd.Events, now.Kfd.Queues, now.Kfd.Mappings, now.LiveActors, now.RssBytes >> 10, growth);
         _previous = now;
         return now;

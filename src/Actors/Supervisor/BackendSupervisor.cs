@@ -6,7 +6,7 @@ using VhsaKmt.Native;
 using VhsaKmt.Native.Hsa;
 using VhsaKmt.Native.Va;
 using VhsaKmt.Transport.Hsakmt;
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.VhostUser;
 using VhsaKmt.Transport.VirtioGpu;
 

@@ -1,48 +1,66 @@
-using Microsoft.Win32.SafeHandles;
-using static Tmds.Linux.LibC;
+using Tmds.Linux;
 
 namespace VhsaKmt.Native.Interop;
 
-/// <summary>An owned eventfd (CLOEXEC) with 8-byte counter read/write.</summary>
-public sealed unsafe class EventFd : SafeHandleZeroOrMinusOneIsInvalid
+/// <summary>
+/// eventfd over an owned <see cref="FdHandle"/>: kick/call/err notifiers and wake-ups. Signal and Drain take any
+/// FdHandle because vhost-user kick/call fds are eventfds the peer created and sent.
+/// </summary>
+public static class EventFd
 {
-    private EventFd() : base(ownsHandle: true) { }
-
-    public int Fd => (int)handle;
-
-    public static EventFd Create(uint initial = 0, bool nonBlocking = true, bool semaphore = false)
+    /// <summary>A new eventfd, counter 0, CLOEXEC and non-blocking (a drain never blocks an IO loop).</summary>
+    public static FdHandle Create()
     {
-        var flags = EFD_CLOEXEC | (nonBlocking ? EFD_NONBLOCK : 0) | (semaphore ? EFD_SEMAPHORE : 0);
-        var fd = eventfd(initial, flags);
-        if (fd < 0) throw new LibcException("eventfd", errno);
-        var e = new EventFd();
-        e.SetHandle(fd);
-        return e;
+        int fd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        if (fd < 0) throw LibcException.FromErrno("eventfd");
+        return FdHandle.Adopt(fd);
     }
 
-    /// <summary>Adds <paramref name="value"/> to the counter (wakes a reader).</summary>
-    public void Signal(ulong value = 1)
+    /// <summary>Add <paramref name="value"/> to the counter. A full counter (EAGAIN) already means "signalled", so it is not an error.</summary>
+    public static unsafe void Signal(FdHandle eventFd, ulong value = 1)
     {
-        while (write(Fd, &value, 8) != 8)
+        bool added = false;
+        eventFd.DangerousAddRef(ref added);
+        try
         {
-            var e = errno;
-            if (e != Errno.EINTR) throw new LibcException("write(eventfd)", e);
+            while (true)
+            {
+                long n = LibC.write(eventFd.Fd, &value, 8);
+                if (n == 8) return;
+                int errno = LibC.errno;
+                if (errno == LibC.EINTR) continue;
+                if (errno == LibC.EAGAIN) return;
+                throw new LibcException("write(eventfd)", errno);
+            }
+        }
+        finally
+        {
+            if (added) eventFd.DangerousRelease();
         }
     }
 
-    /// <summary>Reads and clears the counter; false if it was zero (non-blocking).</summary>
-    public bool TryConsume(out ulong value)
+    /// <summary>Read and reset the counter; 0 when nothing was signalled (the fd must be non-blocking or
+    /// known readable). Works for any fd a peer sent (blocking ones only after poll says readable).</summary>
+    public static unsafe ulong Drain(FdHandle eventFd)
     {
-        ulong v = 0;
-        while (true)
+        ulong value = 0;
+        bool added = false;
+        eventFd.DangerousAddRef(ref added);
+        try
         {
-            if (read(Fd, &v, 8) == 8) { value = v; return true; }
-            var e = errno;
-            if (e == Errno.EINTR) continue;
-            if (e == Errno.EAGAIN) { value = 0; return false; }
-            throw new LibcException("read(eventfd)", e);
+            while (true)
+            {
+                long n = LibC.read(eventFd.Fd, &value, 8);
+                if (n == 8) return value;
+                int errno = LibC.errno;
+                if (n < 0 && errno == LibC.EINTR) continue;
+                if (n < 0 && errno == LibC.EAGAIN) return 0;
+                throw new LibcException("read(eventfd)", errno);
+            }
+        }
+        finally
+        {
+            if (added) eventFd.DangerousRelease();
         }
     }
-
-    protected override bool ReleaseHandle() => close((int)handle) == 0;
 }

@@ -8,7 +8,10 @@ namespace VhsaKmt.Native.Interop;
 public static class FileDescriptors
 {
     /// <summary>dup with CLOEXEC (fcntl F_DUPFD_CLOEXEC); the result is owned by the caller.</summary>
-    public static SafeFileHandle Duplicate(SafeHandle fd)
+    public static SafeFileHandle Duplicate(SafeHandle fd) => new(DuplicateRaw(fd), ownsHandle: true);
+
+    /// <summary>The one F_DUPFD_CLOEXEC call: the raw new fd, for the caller to wrap at once.</summary>
+    internal static int DuplicateRaw(SafeHandle fd)
     {
         var added = false;
         fd.DangerousAddRef(ref added);
@@ -17,7 +20,7 @@ public static class FileDescriptors
             var n = fcntl((int)fd.DangerousGetHandle(), F_DUPFD_CLOEXEC, 0);
             if (n < 0)
                 throw new LibcException("fcntl(F_DUPFD_CLOEXEC)", errno);
-            return new SafeFileHandle(n, ownsHandle: true);
+            return n;
         }
         finally
         {

@@ -16,7 +16,7 @@ public sealed unsafe class MappedRegion : IDisposable
         Address = address;
         Length = length;
         _release = release;
-        MappingCounters.MappingCreated();
+        ResourceCounters.MappingCreated();
     }
 
     public ulong Address { get; }
@@ -33,12 +33,19 @@ public sealed unsafe class MappedRegion : IDisposable
     }
 
     /// <summary>A naturally aligned 64-bit cell of the mapping, read/written atomically (doorbells, event slots).</summary>
-    public ref ulong U64(ulong offset)
+    public ref ulong U64(ulong offset) => ref RefAt<ulong>(offset);
+
+    /// <summary>
+    /// A naturally aligned u16/u32/u64 of the mapping, for atomic/volatile access (ring indices, doorbells); throws if
+    /// unaligned or outside (host bug, not guest input).
+    /// </summary>
+    public ref T RefAt<T>(ulong offset) where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        if ((offset & 7) != 0 || offset > Length - 8)
+        var size = (ulong)sizeof(T);
+        if (offset % size != 0 || Length < size || offset > Length - size)
             throw new ArgumentOutOfRangeException(nameof(offset));
-        return ref *(ulong*)(Address + offset);
+        return ref *(T*)(Address + offset);
     }
 
     public void Dispose()
@@ -48,6 +55,6 @@ public sealed unsafe class MappedRegion : IDisposable
             _release(Address, Length);
         else
             Mmap.Unmap(Address, Length);
-        MappingCounters.MappingReleased();
+        ResourceCounters.MappingReleased();
     }
 }

@@ -29,7 +29,7 @@ public sealed class Memfd : SafeHandleZeroOrMinusOneIsInvalid
             throw new LibcException("memfd_create", errno);
         var m = new Memfd { Size = size };
         m.SetHandle(fd);
-        MappingCounters.MemfdCreated();
+        ResourceCounters.MemfdCreated();
         if (ftruncate(fd, (off_t)(long)size) != 0)
         {
             var e = errno;
@@ -61,7 +61,7 @@ public sealed class Memfd : SafeHandleZeroOrMinusOneIsInvalid
 
     protected override bool ReleaseHandle()
     {
-        MappingCounters.MemfdReleased();
+        ResourceCounters.MemfdReleased();
         return close((int)handle) == 0;
     }
 }

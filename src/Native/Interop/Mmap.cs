@@ -50,29 +50,32 @@ public static unsafe class Mmap
     }
 
     /// <summary>
-    /// Maps [fdOffset, +length) of <paramref name="fd"/> shared read/write at exactly <paramref name="address"/>,
-    /// replacing the reservation there. Disposing the result calls <paramref name="release"/> (re-reserve).
+    /// Maps [fdOffset, +length) of <paramref name="fd"/> shared (read/write, or read-only when <paramref name="writable"/>
+    /// is false) at exactly <paramref name="address"/>, replacing the reservation there. Disposing the result calls <paramref name="release"/> (re-reserve).
     /// </summary>
-    public static MappedRegion MapSharedFixed(SafeHandle fd, ulong fdOffset, ulong address, ulong length, Action<ulong, ulong> release)
+    public static MappedRegion MapSharedFixed(SafeHandle fd, ulong fdOffset, ulong address, ulong length, Action<ulong, ulong> release,
+        bool writable = true)
     {
-        var p = MapShared(fd, fdOffset, (void*)address, length, MAP_SHARED | MAP_FIXED);
+        var p = MapShared(fd, fdOffset, (void*)address, length, MAP_SHARED | MAP_FIXED, writable);
         return new MappedRegion((ulong)p, length, release);
     }
 
     /// <summary>Maps [fdOffset, +length) of <paramref name="fd"/> shared read/write where the kernel chooses.</summary>
     public static MappedRegion MapShared(SafeHandle fd, ulong fdOffset, ulong length)
     {
-        var p = MapShared(fd, fdOffset, null, length, MAP_SHARED);
+        var p = MapShared(fd, fdOffset, null, length, MAP_SHARED, writable: true);
         return new MappedRegion((ulong)p, length, release: null);
     }
 
-    private static void* MapShared(SafeHandle fd, ulong fdOffset, void* at, ulong length, int flags)
+    private static void* MapShared(SafeHandle fd, ulong fdOffset, void* at, ulong length, int flags, bool writable)
     {
+        // Read-only matters for fds the peer may have opened O_RDONLY: PROT_WRITE on those fails with EACCES.
+        var prot = PROT_READ | (writable ? PROT_WRITE : 0);
         var added = false;
         fd.DangerousAddRef(ref added);
         try
         {
-            var p = mmap(at, (Tmds.Linux.size_t)length, PROT_READ | PROT_WRITE, flags, (int)fd.DangerousGetHandle(),
+            var p = mmap(at, (Tmds.Linux.size_t)length, prot, flags, (int)fd.DangerousGetHandle(),
                 (Tmds.Linux.off_t)(long)fdOffset);
             if (p == MAP_FAILED)
                 throw new LibcException("mmap(shared)", errno);

@@ -107,7 +107,7 @@ internal sealed class SimulatedMemory : IDisposable
                 var obj = new SimulatedMemoryObject
                 {
                     Kind = SimulatedMemoryKind.Allocation, Address = va, Size = size, Node = node, Flags = flags,
-                    IsHandle = noAddress, File = file, FileId = file is null ? null : FileIdentity.Of(file), Cpu = cpu,
+                    IsHandle = noAddress, File = file, FileId = file is null ? null : FileStat.Identity(file), Cpu = cpu,
                     ChargedBytes = charge, ChargedToVram = vram,
                 };
                 if (noAddress) _byHandle.Add(va, obj);
@@ -285,7 +285,7 @@ internal sealed class SimulatedMemory : IDisposable
         node = 0;
         foreach (var n in nodes)
             if (n >= _nodes.Length || !_nodes[n].IsGpu) return HsaStatus.InvalidNodeUnit;
-        var id = FileIdentity.Of(dmaBuf);
+        var id = FileStat.Identity(dmaBuf);
         if (id is null) return HsaStatus.InvalidHandle;
         SimulatedMemoryObject? source;
         lock (_lock)

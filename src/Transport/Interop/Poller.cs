@@ -1,4 +1,5 @@
 using Tmds.Linux;
+using VhsaKmt.Native.Interop;
 
 namespace VhsaKmt.Transport.Interop;
 

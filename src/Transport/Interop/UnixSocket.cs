@@ -1,5 +1,6 @@
 using System.Text;
 using Tmds.Linux;
+using VhsaKmt.Native.Interop;
 
 namespace VhsaKmt.Transport.Interop;
 

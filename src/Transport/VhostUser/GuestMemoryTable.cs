@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Virtio;
 
 namespace VhsaKmt.Transport.VhostUser;
@@ -21,7 +22,7 @@ public sealed class GuestMemoryTable : IRingMemory, IDisposable
     public int RegionCount => Volatile.Read(ref _regions).Length;
 
     /// <summary>Replace the whole table. New regions are mapped first; on failure the old table stays.</summary>
-    internal void Replace(ReadOnlySpan<MemoryRegionPayload> descs, Func<int, Interop.FdHandle> takeFd)
+    internal void Replace(ReadOnlySpan<MemoryRegionPayload> descs, Func<int, FdHandle> takeFd)
     {
         var mapped = new MappedRegion[descs.Length];
         int done = 0;
@@ -41,7 +42,7 @@ public sealed class GuestMemoryTable : IRingMemory, IDisposable
     }
 
     /// <summary>ADD_MEM_REG.</summary>
-    internal void Add(in MemoryRegionPayload desc, Interop.FdHandle fd)
+    internal void Add(in MemoryRegionPayload desc, FdHandle fd)
     {
         var region = MappedRegion.Map(desc, fd);
         lock (_writeLock)

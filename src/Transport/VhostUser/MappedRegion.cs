@@ -1,4 +1,5 @@
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
+using HostMapping = VhsaKmt.Native.Interop.MappedRegion;
 
 namespace VhsaKmt.Transport.VhostUser;
 
@@ -8,12 +9,12 @@ namespace VhsaKmt.Transport.VhostUser;
 /// </summary>
 internal sealed class MappedRegion
 {
-    private readonly MemoryMapping _mapping;
+    private readonly HostMapping _mapping;
     private readonly FdHandle _fd;
     private readonly ulong _delta; // mmap_offset minus the page-aligned offset actually mapped
     private int _refs = 1;
 
-    private MappedRegion(in MemoryRegionPayload desc, FdHandle fd, MemoryMapping mapping, ulong delta)
+    private MappedRegion(in MemoryRegionPayload desc, FdHandle fd, HostMapping mapping, ulong delta)
     {
         GuestPhysAddr = desc.GuestPhysAddr;
         Size = desc.MemorySize;
@@ -44,15 +45,15 @@ internal sealed class MappedRegion
             if (desc.MmapOffset + desc.MemorySize < desc.MmapOffset || desc.MmapOffset + desc.MemorySize > long.MaxValue)
                 throw Bad("mmap offset range wraps");
             // Touching a page past the end of a file raises SIGBUS: refuse a region larger than its file.
-            long? fileSize = FileSize.Of(fd);
+            long? fileSize = FileStat.RegularFileSize(fd);
             if (fileSize is { } size && (ulong)size < desc.MmapOffset + desc.MemorySize)
                 throw Bad($"region [{desc.MmapOffset:x}, +{desc.MemorySize:x}) exceeds its file of {size:x} bytes");
             ulong alignedOffset = desc.MmapOffset & ~(page - 1);
             ulong delta = desc.MmapOffset - alignedOffset;
-            MemoryMapping mapping;
+            HostMapping mapping;
             try
             {
-                mapping = MemoryMapping.MapShared(fd, alignedOffset, desc.MemorySize + delta);
+                mapping = Mmap.MapShared(fd, alignedOffset, desc.MemorySize + delta);
             }
             catch (LibcException e)
             {
@@ -79,7 +80,7 @@ internal sealed class MappedRegion
     public bool Matches(in MemoryRegionPayload desc) => desc.GuestPhysAddr == GuestPhysAddr && desc.MemorySize == Size;
 
     /// <summary>A span over guest-physical [gpa, gpa+length); caller checked <see cref="ContainsGpa"/> and holds a reference.</summary>
-    public Span<byte> Span(ulong gpa, int length) => _mapping.GetSpan(_delta + (gpa - GuestPhysAddr), length);
+    public Span<byte> Span(ulong gpa, int length) => _mapping.AsSpan(_delta + (gpa - GuestPhysAddr), length);
 
     public ref ushort U16(ulong gpa) => ref _mapping.RefAt<ushort>(_delta + (gpa - GuestPhysAddr));
 

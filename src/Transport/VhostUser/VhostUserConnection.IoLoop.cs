@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 
 namespace VhsaKmt.Transport.VhostUser;
 

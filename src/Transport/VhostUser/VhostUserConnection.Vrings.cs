@@ -1,4 +1,4 @@
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Virtio;
 
 namespace VhsaKmt.Transport.VhostUser;

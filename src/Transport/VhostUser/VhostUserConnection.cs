@@ -1,4 +1,5 @@
 using Serilog;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Interop;
 using VhsaKmt.Transport.Virtio;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Serilog;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Interop;
 using VhsaKmt.Transport.Virtio;
 

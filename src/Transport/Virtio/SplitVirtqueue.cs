@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Serilog;
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 
 namespace VhsaKmt.Transport.Virtio;
 

@@ -50,7 +50,7 @@ public sealed class CcmdStreamTarget : IFuzzTarget
         (MemVa, EventHandle) = ProbeSetup();
         // The KFD's event page is process-wide (created with the first event, kept until the KFD closes), as on
         // the real KFD: the baseline is taken after the probe context created and destroyed its event.
-        _mappingsBaseline = MappingCounters.LiveMappings;
+        _mappingsBaseline = ResourceCounters.LiveMappings;
         _backingsBaseline = _va.LiveBackingCount;
     }
 
@@ -131,7 +131,7 @@ public sealed class CcmdStreamTarget : IFuzzTarget
         if (!kfd.IsZero) throw new FuzzFinding($"KFD objects left after context teardown: {kfd}");
         if (_va.LiveBackingCount != _backingsBaseline) throw new FuzzFinding($"{_va.LiveBackingCount - _backingsBaseline} VA backings left after context teardown");
         if (_va.FreeSliceCount != _va.Options.SliceCount) throw new FuzzFinding("a VA slice was not returned at context teardown");
-        if (MappingCounters.LiveMappings != _mappingsBaseline) throw new FuzzFinding($"{MappingCounters.LiveMappings - _mappingsBaseline} host mappings left after context teardown");
+        if (ResourceCounters.LiveMappings != _mappingsBaseline) throw new FuzzFinding($"{ResourceCounters.LiveMappings - _mappingsBaseline} host mappings left after context teardown");
         var leaked = FdTable.Snapshot().Except(fdsBefore).ToList();
         if (leaked.Count > 0) throw new FuzzFinding($"fd leak after context teardown: {leaked.Count} fds ({string.Join(", ", leaked.Take(6))})");
     }

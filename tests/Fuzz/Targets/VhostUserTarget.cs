@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using VhsaKmt.Native.Interop;
-using EventFd = VhsaKmt.Transport.Interop.EventFd;
 using VhsaKmt.Transport.Interop;
 using VhsaKmt.Transport.VhostUser;
 

@@ -144,10 +144,9 @@ public sealed class DaemonHarness : IAsyncDisposable
 
     public LeakSnapshot Leaks() => new(
         Kfd.Counters.Snapshot(),
-        Transport.Interop.ResourceCounters.OpenFds,
-        Transport.Interop.ResourceCounters.Mappings,
-        MappingCounters.LiveMappings,
-        MappingCounters.LiveMemfds,
+        ResourceCounters.OpenFds,
+        ResourceCounters.LiveMappings,
+        ResourceCounters.LiveMemfds,
         Va.LiveBackingCount,
         Va.FreeSliceCount);
 
@@ -161,4 +160,4 @@ public sealed class DaemonHarness : IAsyncDisposable
 
 /// <summary>Everything that must return to its baseline when guests go away.</summary>
 public readonly record struct LeakSnapshot(
-    KfdCountersSnapshot Kfd, long TransportFds, long TransportMappings, long NativeMappings, long Memfds, long VaBackings, int FreeSlices);
+    KfdCountersSnapshot Kfd, long TransportFds, long Mappings, long Memfds, long VaBackings, int FreeSlices);

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.VhostUser;
 
 namespace VhsaKmt.TestSupport.Vmm;
@@ -10,7 +10,7 @@ namespace VhsaKmt.TestSupport.Vmm;
 /// </summary>
 public sealed class GuestRam : IDisposable
 {
-    private readonly List<(GuestRamRegion Region, FdHandle Fd, MemoryMapping Map)> _regions = new();
+    private readonly List<(GuestRamRegion Region, Memfd Fd, MappedRegion Map)> _regions = new();
 
     public GuestRam(IReadOnlyList<GuestRamRegion> regions)
     {
@@ -18,10 +18,10 @@ public sealed class GuestRam : IDisposable
         {
             foreach (var r in regions)
             {
-                var fd = MemFd.Create($"testvmm-ram-{r.GuestPhysAddr:x}", (long)r.Size);
+                var fd = Memfd.Create($"testvmm-ram-{r.GuestPhysAddr:x}", r.Size, seal: false);
                 try
                 {
-                    _regions.Add((r, fd, MemoryMapping.MapShared(fd, 0, r.Size)));
+                    _regions.Add((r, fd, Mmap.MapShared(fd, 0, r.Size)));
                 }
                 catch
                 {
@@ -49,7 +49,7 @@ public sealed class GuestRam : IDisposable
     }).ToArray();
 
     /// <summary>The region memfds, in table order (to send with SET_MEM_TABLE).</summary>
-    public IReadOnlyList<FdHandle> Fds => _regions.Select(r => r.Fd).ToArray();
+    public IReadOnlyList<Memfd> Fds => _regions.Select(r => r.Fd).ToArray();
 
     /// <summary>The front-end user address of <paramref name="gpa"/> (what QEMU puts in SET_VRING_ADDR).</summary>
     public ulong UserAddress(ulong gpa)
@@ -61,7 +61,7 @@ public sealed class GuestRam : IDisposable
     public Span<byte> Span(ulong gpa, int length)
     {
         var (region, _, map) = Find(gpa, (ulong)length);
-        return map.GetSpan(gpa - region.GuestPhysAddr, length);
+        return map.AsSpan(gpa - region.GuestPhysAddr, length);
     }
 
     public void Write(ulong gpa, ReadOnlySpan<byte> data) => data.CopyTo(Span(gpa, data.Length));
@@ -85,7 +85,7 @@ public sealed class GuestRam : IDisposable
         Volatile.Write(ref map.RefAt<ushort>(gpa - region.GuestPhysAddr), value);
     }
 
-    private (GuestRamRegion Region, FdHandle Fd, MemoryMapping Map) Find(ulong gpa, ulong length)
+    private (GuestRamRegion Region, Memfd Fd, MappedRegion Map) Find(ulong gpa, ulong length)
     {
         foreach (var r in _regions)
         {

@@ -1,4 +1,4 @@
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 
 namespace VhsaKmt.TestSupport.Vmm;
 
@@ -9,9 +9,11 @@ namespace VhsaKmt.TestSupport.Vmm;
 /// </summary>
 public sealed class HostVisibleWindow : IDisposable
 {
-    private readonly MemoryMapping _reservation;
+    private readonly MappedRegion _reservation;
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, Mapped> _mapped = new();
+    // The fd ranges placed over the reservation, by shm offset; disposing one puts the reservation back there.
+    private readonly Dictionary<ulong, MappedRegion> _runs = new();
 
     /// <summary>A mapped range: the fd stays open as long as the mapping is listed (QEMU keeps it too).</summary>
     public sealed record Mapped(ulong ShmOffset, ulong Length, ulong FdOffset, FdHandle Fd, bool Writable);
@@ -20,7 +22,7 @@ public sealed class HostVisibleWindow : IDisposable
     {
         ShmId = shmId;
         Size = size;
-        _reservation = MemoryMapping.Reserve(size);
+        _reservation = Mmap.ReserveAnywhere(size);
     }
 
     public byte ShmId { get; }
@@ -47,7 +49,8 @@ public sealed class HostVisibleWindow : IDisposable
             }
             try
             {
-                _reservation.MapFixed(shmOffset, fd, fdOffset, length, writable);
+                _runs[shmOffset] = Mmap.MapSharedFixed(fd, fdOffset, _reservation.Address + shmOffset, length,
+                    static (address, size) => Mmap.Rereserve(address, size), writable);
             }
             catch (LibcException e)
             {
@@ -65,7 +68,8 @@ public sealed class HostVisibleWindow : IDisposable
         {
             if (!_mapped.TryGetValue(shmOffset, out var m) || m.Length != length) return null;
             _mapped.Remove(shmOffset);
-            _reservation.ResetToReserved(shmOffset, length);
+            _runs.Remove(shmOffset, out var run);
+            run!.Dispose();
             return m;
         }
     }
@@ -76,7 +80,7 @@ public sealed class HostVisibleWindow : IDisposable
         lock (_lock)
         {
             RequireMapped(shmOffset, (ulong)length);
-            return _reservation.GetSpan(shmOffset, length).ToArray();
+            return _reservation.AsSpan(shmOffset, length).ToArray();
         }
     }
 
@@ -87,7 +91,7 @@ public sealed class HostVisibleWindow : IDisposable
         {
             var m = RequireMapped(shmOffset, (ulong)data.Length);
             if (!m.Writable) throw new InvalidOperationException("mapping is read-only");
-            data.CopyTo(_reservation.GetSpan(shmOffset, data.Length));
+            data.CopyTo(_reservation.AsSpan(shmOffset, data.Length));
         }
     }
 
@@ -112,6 +116,8 @@ public sealed class HostVisibleWindow : IDisposable
         {
             foreach (var m in _mapped.Values) m.Fd.Dispose();
             _mapped.Clear();
+            foreach (var run in _runs.Values) run.Dispose();
+            _runs.Clear();
         }
         _reservation.Dispose();
     }

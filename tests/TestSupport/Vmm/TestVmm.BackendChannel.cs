@@ -1,3 +1,4 @@
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Interop;
 using VhsaKmt.Transport.VhostUser;
 

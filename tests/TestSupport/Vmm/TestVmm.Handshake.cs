@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.VhostUser;
 using VhsaKmt.Transport.Virtio;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Interop;
 using VhsaKmt.Transport.VhostUser;
 

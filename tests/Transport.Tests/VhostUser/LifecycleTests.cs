@@ -1,4 +1,5 @@
 using VhsaKmt.TestSupport.Vmm;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Interop;
 using VhsaKmt.Transport.VhostUser;
 using VhsaKmt.Transport.Virtio;
@@ -17,7 +18,9 @@ public sealed class ResourceCounterCollection
 [Collection(ResourceCounterCollection.Name)]
 public sealed class LifecycleTests
 {
-    private static (long Fds, long Mappings) Counters() => (ResourceCounters.OpenFds, ResourceCounters.Mappings);
+    // Test-made memfds (guest RAM, blobs) are counted apart from FdHandle fds: both must return to the baseline.
+    private static (long Fds, long Memfds, long Mappings) Counters() =>
+        (ResourceCounters.OpenFds, ResourceCounters.LiveMemfds, ResourceCounters.LiveMappings);
 
     [Fact]
     public void Disconnect_mid_chain_resets_the_device_and_releases_every_fd_and_mapping()
@@ -132,7 +135,7 @@ public sealed class LifecycleTests
             using (vmm)
             {
                 // A refused memory table (region beyond its file) and a refused kick: the fds they carried are closed.
-                using var small = MemFd.Create("small", 0x1000);
+                using var small = Memfd.Create("small", 0x1000, seal: false);
                 var table = new byte[MemoryTableHeader.Size + MemoryRegionPayload.Size];
                 BitConverter.TryWriteBytes(table, 1u);
                 BitConverter.TryWriteBytes(table.AsSpan(MemoryTableHeader.Size + 8), 0x100000UL);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using VhsaKmt.TestSupport.Vmm;
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.VhostUser;
 using Xunit;
 
@@ -72,7 +72,7 @@ public sealed class MemoryTableTests
         var (vmm, connection, _) = harness.Connect();
         using (vmm)
         {
-            using var small = MemFd.Create("small", 0x1000);
+            using var small = Memfd.Create("small", 0x1000, seal: false);
             var payload = new byte[MemoryTableHeader.Size + MemoryRegionPayload.Size];
             BitConverter.TryWriteBytes(payload, 1u);
             var region = new MemoryRegionPayload { GuestPhysAddr = 0, MemorySize = 0x10000, UserAddr = 0x1000_0000, MmapOffset = 0 };
@@ -91,7 +91,7 @@ public sealed class MemoryTableTests
         var (vmm, connection, _) = harness.Connect();
         using (vmm)
         {
-            using var extra = MemFd.Create("extra", 0x2000);
+            using var extra = Memfd.Create("extra", 0x2000, seal: false);
             var msg = new SingleMemoryRegionPayload
             {
                 Region = new MemoryRegionPayload { GuestPhysAddr = 0x9000_0000, MemorySize = 0x1000, UserAddr = 0x5555_0000, MmapOffset = 0x1000 },

@@ -1,5 +1,5 @@
 using VhsaKmt.TestSupport.Vmm;
-using VhsaKmt.Transport.Interop;
+using VhsaKmt.Native.Interop;
 using VhsaKmt.Transport.Virtio;
 using Xunit;
 
@@ -16,17 +16,17 @@ public sealed class ShmemTests
         using var harness = new BackendHarness();
         var (vmm, connection, _) = harness.Connect();
         using (vmm)
-        using (var blob = MemFd.Create("blob", 0x3000))
-        using (var blobMap = MemoryMapping.MapShared(blob, 0, 0x3000))
+        using (var blob = Memfd.Create("blob", 0x3000, seal: false))
+        using (var blobMap = Mmap.MapShared(blob, 0, 0x3000))
         {
-            blobMap.GetSpan(0x1000, 4).Fill(0x77);
+            blobMap.AsSpan(0x1000, 4).Fill(0x77);
             var channel = connection.BackendChannel!;
             Assert.Equal(0, await channel.ShmemMapAsync(1, blob, 0x1000, 0x20000, 0x2000, ShmemMapFlags.Read | ShmemMapFlags.Write).WaitAsync(Timeout));
             Assert.Equal(new byte[] { 0x77, 0x77, 0x77, 0x77 }, vmm.Window!.Read(0x20000, 4));
 
             // Zero copy both ways.
             vmm.Window.Write(0x20010, new byte[] { 1, 2, 3 });
-            Assert.Equal(new byte[] { 1, 2, 3 }, blobMap.GetSpan(0x1010, 3).ToArray());
+            Assert.Equal(new byte[] { 1, 2, 3 }, blobMap.AsSpan(0x1010, 3).ToArray());
 
             // QEMU's follow-up SET_MEM_TABLE put the blob into the table at its guest-physical address.
             Assert.True(SpinWait.SpinUntil(() => vmm.MemTableResends == 1, Timeout));
@@ -51,7 +51,7 @@ public sealed class ShmemTests
         using var harness = new BackendHarness();
         var (vmm, connection, _) = harness.Connect(new TestVmmOptions { MemTableBeforeShmemReply = tableBeforeReply });
         using (vmm)
-        using (var blob = MemFd.Create("blobs", 0x4000))
+        using (var blob = Memfd.Create("blobs", 0x4000, seal: false))
         {
             var channel = connection.BackendChannel!;
             // VHOST-USER.md §5: the second request goes out while QEMU blocks on the first one's SET_MEM_TABLE.
@@ -71,7 +71,7 @@ public sealed class ShmemTests
     [Fact]
     public void Io_thread_waiting_on_a_map_reply_still_gets_it()
     {
-        using var blob = MemFd.Create("blob-io", 0x1000);
+        using var blob = Memfd.Create("blob-io", 0x1000, seal: false);
         long result = -1;
         using var harness = new BackendHarness(() => new EchoDevice
         {
@@ -99,7 +99,7 @@ public sealed class ShmemTests
         using var harness = new BackendHarness();
         var (vmm, connection, _) = harness.Connect();
         using (vmm)
-        using (var blob = MemFd.Create("blob-far", 0x1000))
+        using (var blob = Memfd.Create("blob-far", 0x1000, seal: false))
         {
             Assert.NotEqual(0, await connection.BackendChannel!.ShmemMapAsync(1, blob, 0, EchoDevice.WindowSize, 0x1000, ShmemMapFlags.Read).WaitAsync(Timeout));
             Assert.Empty(vmm.Window!.Mappings);

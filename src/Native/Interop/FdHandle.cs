@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 
-namespace VhsaKmt.Transport.Interop;
+namespace VhsaKmt.Native.Interop;
 
 /// <summary>
-/// An owned file descriptor. Every fd this assembly opens or receives is wrapped exactly once; the
-/// handle closes it (and updates <see cref="ResourceCounters"/>) when disposed or finalized.
+/// An owned file descriptor of no particular kind (sockets, eventfds, fds received from a peer). Every such fd is
+/// wrapped exactly once; the handle closes it (and updates <see cref="ResourceCounters.OpenFds"/>) when disposed or
+/// finalized. Memfds this process creates have their own type, <see cref="Memfd"/>, which also knows their size.
 /// </summary>
 public sealed class FdHandle : SafeHandle
 {
@@ -27,21 +28,7 @@ public sealed class FdHandle : SafeHandle
     public int Fd => (int)handle.ToInt64();
 
     /// <summary>A new owned handle to the same open file description (F_DUPFD_CLOEXEC).</summary>
-    public FdHandle Duplicate()
-    {
-        bool added = false;
-        DangerousAddRef(ref added);
-        try
-        {
-            int fd = LibC.fcntl(Fd, LibC.F_DUPFD_CLOEXEC, 0);
-            if (fd < 0) throw LibcException.FromErrno("fcntl(F_DUPFD_CLOEXEC)");
-            return Adopt(fd);
-        }
-        finally
-        {
-            if (added) DangerousRelease();
-        }
-    }
+    public FdHandle Duplicate() => Adopt(FileDescriptors.DuplicateRaw(this));
 
     /// <summary>Give up ownership: the raw fd is returned and this handle no longer closes it (e.g. handing it to a SafeFileHandle).</summary>
     public int Detach()
