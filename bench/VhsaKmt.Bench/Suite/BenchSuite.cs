@@ -107,11 +107,11 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
         var experiments = new List<DispatcherExperiment>();
         if (!options.Smoke)
         {
-            foreach (var (name, mode, pinned, wait, hocon) in DispatcherVariants)
+            foreach (var (name, mode, pinned, sameCpu, wait, hocon) in DispatcherVariants)
             {
                 using var daemon = DaemonProcess.Start(mode, pinned ? place.ServerCpu : null, name.Contains("spin 5 µs") ? 5 : 50, extraHocon: hocon);
                 experiments.Add(new DispatcherExperiment(name, hocon, Step($"experiment {name}", () =>
-                    ClientRun.Run<ClientResult>(Loop($"experiment-{name}", daemon, wait), place.ClientCpu))));
+                    ClientRun.Run<ClientResult>(Loop($"experiment-{name}", daemon, wait), sameCpu ? place.ServerCpu : place.ClientCpu))));
             }
         }
         return new SuiteResults(options, machine, floors, nop, real, batched, scaling, allocation, sources, startup, experiments, _notes, sw.Elapsed);
@@ -123,22 +123,24 @@ public sealed class BenchSuite(SuiteOptions options, TextWriter log)
     /// goes IO thread → DeviceActor → ContextActor (vhsakmt-context-dispatcher) → DeviceActor → call, and each hop to
     /// a parked thread is a wake-up — the "before" of the inline path, measured in the same run.
     /// </summary>
-    private static readonly (string Name, string Mode, bool PinnedDaemon, WaitMode Wait, string Hocon)[] DispatcherVariants =
+    private static readonly (string Name, string Mode, bool PinnedDaemon, bool SameCpu, WaitMode Wait, string Hocon)[] DispatcherVariants =
     [
-        ("HOCON.conf as committed", "blocking", true, WaitMode.Block, ""),
-        ("inline submits off (every ccmd through the actors)", "blocking", true, WaitMode.Block, "vhsakmt.device.inline-submits = off"),
-        ("inline submits off, polling, spinning client", "polling", true, WaitMode.Spin, "vhsakmt.device.inline-submits = off"),
-        ("inline submits off, contexts on the default dispatcher", "blocking", true, WaitMode.Block,
+        ("HOCON.conf as committed", "blocking", true, false, WaitMode.Block, ""),
+        ("inline submits off (every ccmd through the actors)", "blocking", true, false, WaitMode.Block, "vhsakmt.device.inline-submits = off"),
+        ("same CPU: HOCON.conf as committed", "blocking", true, true, WaitMode.Block, ""),
+        ("same CPU: inline submits off", "blocking", true, true, WaitMode.Block, "vhsakmt.device.inline-submits = off"),
+        ("inline submits off, polling, spinning client", "polling", true, false, WaitMode.Spin, "vhsakmt.device.inline-submits = off"),
+        ("inline submits off, contexts on the default dispatcher", "blocking", true, false, WaitMode.Block,
             "vhsakmt.device.inline-submits = off\nakka.actor.vhsakmt-context-dispatcher { type = Dispatcher, executor = default-executor, throughput = 100 }"),
-        ("contexts on the default dispatcher", "blocking", true, WaitMode.Block,
+        ("contexts on the default dispatcher", "blocking", true, false, WaitMode.Block,
             "akka.actor.vhsakmt-context-dispatcher { type = Dispatcher, executor = default-executor, throughput = 100 }"),
-        ("default dispatcher on a dedicated 2-thread pool", "blocking", true, WaitMode.Block,
+        ("default dispatcher on a dedicated 2-thread pool", "blocking", true, false, WaitMode.Block,
             "akka.actor.default-dispatcher { type = ForkJoinDispatcher, throughput = 100, dedicated-thread-pool { thread-count = 2, threadtype = background } }"),
-        ("context pool of 1 thread", "blocking", true, WaitMode.Block, "akka.actor.vhsakmt-context-dispatcher.dedicated-thread-pool.thread-count = 1"),
-        ("daemon unpinned (both CPUs), blocking", "blocking", false, WaitMode.Block, ""),
-        ("daemon unpinned (both CPUs), polling + spinning client", "polling", false, WaitMode.Spin, ""),
-        ("polling, spin 50 µs (default), spinning client", "polling", true, WaitMode.Spin, ""),
-        ("polling, spin 5 µs, spinning client", "polling", true, WaitMode.Spin, ""),
+        ("context pool of 1 thread", "blocking", true, false, WaitMode.Block, "akka.actor.vhsakmt-context-dispatcher.dedicated-thread-pool.thread-count = 1"),
+        ("daemon unpinned (both CPUs), blocking", "blocking", false, false, WaitMode.Block, ""),
+        ("daemon unpinned (both CPUs), polling + spinning client", "polling", false, false, WaitMode.Spin, ""),
+        ("polling, spin 50 µs (default), spinning client", "polling", true, false, WaitMode.Spin, ""),
+        ("polling, spin 5 µs, spinning client", "polling", true, false, WaitMode.Spin, ""),
     ];
 
     private ClientOptions Loop(string label, DaemonProcess daemon, WaitMode wait) => new()
