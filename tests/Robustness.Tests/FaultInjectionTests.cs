@@ -60,15 +60,7 @@ public sealed class FaultInjectionTests : IDisposable
     [Fact]
     public void Handler_that_throws_answers_EIO_restarts_the_context_and_the_next_ccmd_works()
     {
-        long restarts = 0;
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (i, l) => { if (i.Name == "vhsakmt.supervisor.restarts") l.EnableMeasurementEvents(i); };
-        listener.SetMeasurementEventCallback<long>((_, v, tags, _) =>
-        {
-            foreach (var t in tags)
-                if (t.Key == "process" && (string?)t.Value == "faulty") Interlocked.Add(ref restarts, v);
-        });
-        listener.Start();
+        using var restarts = new VhsaKmt.TestSupport.Metrics.CounterProbe("vhsakmt.supervisor.restarts", "process", "faulty");
         var (vmm, _, p) = Guest();
         var a = p.AllocMemory(1, 4096, HsaMemFlags.HostAccess);
         Assert.Equal(0, a.Ret);
@@ -80,7 +72,7 @@ public sealed class FaultInjectionTests : IDisposable
         // The restarted context kept its objects: the allocation is still there and usable.
         var again = p.Submit(CcmdFamily.QueryInfo, GetVer(), CcmdQueryInfoRsp.Size);
         Assert.Equal(0, again.Ret);
-        Assert.True(Interlocked.Read(ref restarts) >= 1, "the restart was not counted in vhsakmt.supervisor.restarts");
+        Assert.True(restarts.Total >= 1, "the restart was not counted in vhsakmt.supervisor.restarts");
         Assert.Equal(0, p.MapToGpuNodes(a.Va, 4096, [1], a.Blob!.ResId).Ret);
         Assert.Equal(0, p.UnmapFromGpu(a.Va).Ret);
         p.Exit();
