@@ -3,7 +3,7 @@ using VhsaKmt.Native.Interop;
 
 namespace VhsaKmt.Transport.Interop;
 
-/// <summary>An owned epoll instance: level-triggered readability of registered fds, keyed by a u64 tag.</summary>
+/// <summary>An owned epoll instance: readability of registered fds (level- or edge-triggered), keyed by a u64 tag.</summary>
 public sealed class Epoll : IDisposable
 {
     private readonly FdHandle _epfd;
@@ -15,10 +15,13 @@ public sealed class Epoll : IDisposable
         _epfd = FdHandle.Adopt(fd);
     }
 
-    /// <summary>Watch <paramref name="fd"/> for input; events report <paramref name="tag"/>.</summary>
-    public unsafe void Add(int fd, ulong tag)
+    /// <summary>
+    /// Watch <paramref name="fd"/> for input; events report <paramref name="tag"/>. <paramref name="edgeTriggered"/>:
+    /// one event per change instead of while readable — for an eventfd, one per write, so it need not be read.
+    /// </summary>
+    public unsafe void Add(int fd, ulong tag, bool edgeTriggered = false)
     {
-        var ev = new epoll_event { events = LibC.EPOLLIN };
+        var ev = new epoll_event { events = LibC.EPOLLIN | (edgeTriggered ? LibC.EPOLLET : 0) };
         ev.data.u64 = tag;
         if (LibC.epoll_ctl(_epfd.Fd, LibC.EPOLL_CTL_ADD, fd, &ev) != 0) throw LibcException.FromErrno("epoll_ctl(ADD)");
     }

@@ -77,10 +77,9 @@ public sealed partial class VhostUserConnection
                 else
                 {
                     int q = (int)(tag - KickTagBase);
-                    if ((uint)q < (uint)_slots.Length && _slots[q].Kick is { } kick)
+                    if ((uint)q < (uint)_slots.Length && _slots[q].Kick is not null)
                     {
-                        EventFd.Drain(kick);
-                        NotifyQueue(q);
+                        NotifyQueue(q); // kick fds are edge-triggered: nothing to drain
                         kicked = true;
                     }
                 }
