@@ -131,7 +131,9 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
 
     public void Attach(IDeviceHost host)
     {
+        if (_host is { } previous) LiveDevices.Remove(previous);
         _host = host;
+        LiveDevices.Add(host);
         _device.Tell(new DeviceAttached(host));
     }
 
@@ -232,6 +234,7 @@ public sealed class VirtioGpuDeviceModel : IVirtioDeviceModel
 
     public void Reset(DeviceResetReason reason)
     {
+        if (_host is { } host) LiveDevices.Remove(host);
         _host = null;
         Volatile.Write(ref _eventsRead, 0);
         _device.Tell(new DeviceReset(reason));

@@ -43,6 +43,7 @@ public static class VhsaKmtMetrics
     static VhsaKmtMetrics()
     {
         LiveContexts.RegisterGauges(Meter);
+        LiveDevices.RegisterGauges(Meter);
     }
 
     public static string ResultTag(CommandResult r) => s_results[(int)r];

@@ -18,6 +18,9 @@ public interface IVirtqueue
 
     /// <summary>Signal the front-end (call eventfd) if anything was completed since the last flush and EVENT_IDX allows.</summary>
     void Flush();
+
+    /// <summary>Chains popped and not yet on the used ring (the queue depth the device is working on). Any thread.</summary>
+    int InFlight { get; }
 }
 
 /// <summary>

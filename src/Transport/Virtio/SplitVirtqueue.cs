@@ -47,6 +47,7 @@ public sealed class SplitVirtqueue : IVirtqueue
     // One reusable chain per head: a head is popped again only after its completion (no allocation per pop).
     private readonly DescriptorChain?[] _chains;
     private ushort _lastAvail;
+    private int _inFlightCount;
     private ushort _usedIdx;
     private ushort _signalledUsed;
     private bool _completedSinceFlush;
@@ -80,6 +81,8 @@ public sealed class SplitVirtqueue : IVirtqueue
 
     /// <summary>Next avail index this queue will consume.</summary>
     public ushort LastAvailIndex { get { lock (_popLock) return _lastAvail; } }
+
+    public int InFlight => Volatile.Read(ref _inFlightCount);
 
     /// <summary>Signals delivered on the call eventfd (for tests and metrics).</summary>
     public long SignalCount => Interlocked.Read(ref _signalCount);
@@ -130,6 +133,7 @@ public sealed class SplitVirtqueue : IVirtqueue
                 if (ChainWalker.TryWalk(_memory, _layout.DescTable, _layout.Size, head, _indirect, _readable, _writable, out string? error))
                 {
                     Volatile.Write(ref _inFlight[head], 1);
+                    Interlocked.Increment(ref _inFlightCount);
                     chain = _chains[head] ??= new DescriptorChain(_memory);
                     chain.Refill(head, _readable, _writable);
                     return true;
@@ -204,6 +208,7 @@ public sealed class SplitVirtqueue : IVirtqueue
             return;
         }
         uint written = (uint)Math.Min(writtenBytes, chain.WritableLength);
+        Interlocked.Decrement(ref _inFlightCount);
         CompleteHead(chain.Head, written);
         // After publication: whoever counts outstanding chains may see this one as outstanding a moment too long, never too short.
         counter?.Decrement();

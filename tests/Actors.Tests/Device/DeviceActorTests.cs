@@ -202,6 +202,42 @@ public sealed class DeviceActorTests : TestKit
     }
 
     [Fact]
+    public void Queue_depth_gauge_counts_commands_popped_and_not_yet_answered_per_vm()
+    {
+        var h = new DeviceHarness(this, vmId: "vm-depth");
+        h.CreateContext(this, 1);
+        Assert.Equal(0, Depth("vm-depth"));
+        var create = h.SendOne(GpuRequests.CreateBlob(1, 5, Host3D, 0, 2, 4096));
+        var submit = h.SendOne(GpuRequests.Submit3D(1, new byte[16], GpuRequests.FenceAndRing, fenceId: 1));
+        h.Contexts.ExpectMsg<CreateBlob>(Wait);
+        Assert.Equal(2, Depth("vm-depth"));
+        h.Contexts.Reply(new BlobCreated(1, 5, null, 0));
+        var m = h.Contexts.ExpectMsg<Submit3D>(Wait);
+        h.Contexts.Reply(new SubmitDone(1, m.SubmitId, (uint)VIRTIO_GPU_RESP_OK_NODATA));
+        Done(h, create, submit);
+        Assert.Equal(0, Depth("vm-depth"));
+        h.Model.Reset(DeviceResetReason.Disconnect);
+        Assert.Null(DepthOrNull("vm-depth")); // a gone device is not reported
+    }
+
+    private static long Depth(string vm) => DepthOrNull(vm) ?? throw new InvalidOperationException($"no queue depth reported for {vm}");
+
+    private static long? DepthOrNull(string vm)
+    {
+        long? depth = null;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (i, l) => { if (i.Name == "vhsakmt.virtio_gpu.queue.depth") l.EnableMeasurementEvents(i); };
+        listener.SetMeasurementEventCallback<long>((_, v, tags, _) =>
+        {
+            foreach (var t in tags)
+                if (t.Key == "vm" && (string?)t.Value == vm) depth = v;
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return depth;
+    }
+
+    [Fact]
     public void Create_blob_refused_by_the_context_is_answered_with_its_error()
     {
         var h = new DeviceHarness(this);

@@ -56,15 +56,23 @@ public sealed class FakeVirtqueue(int index) : IVirtqueue
 
     public int Index { get; } = index;
     public void Push(DescriptorChain chain) => _available.Enqueue(chain);
-    public bool TryPop(out DescriptorChain chain) => _available.TryDequeue(out chain!);
+    public bool TryPop(out DescriptorChain chain)
+    {
+        if (!_available.TryDequeue(out chain!)) return false;
+        Interlocked.Increment(ref _inFlight);
+        return true;
+    }
 
     public void Complete(DescriptorChain chain, uint writtenBytes)
     {
         var counter = chain.DetachCounter();
+        Interlocked.Decrement(ref _inFlight);
         lock (_used) _used.Add((chain, writtenBytes));
         counter?.Decrement();
     }
     public void Flush() => Interlocked.Increment(ref _flushes);
+    public int InFlight => Volatile.Read(ref _inFlight);
+    private int _inFlight;
 
     public int Flushes => Volatile.Read(ref _flushes);
     public IReadOnlyList<(DescriptorChain Chain, uint Written)> Used { get { lock (_used) return _used.ToList(); } }
@@ -91,11 +99,11 @@ public sealed class FakeBackendChannel : IBackendChannel
     }
 }
 
-public sealed class FakeDeviceHost(FakeGuestMemory memory, FakeBackendChannel? channel, ulong ackedProtocolFeatures) : IDeviceHost
+public sealed class FakeDeviceHost(FakeGuestMemory memory, FakeBackendChannel? channel, ulong ackedProtocolFeatures, string vmId = "vm-test") : IDeviceHost
 {
     public FakeVirtqueue Control { get; } = new(0);
     public FakeVirtqueue Cursor { get; } = new(1);
-    public string VmId => "vm-test";
+    public string VmId => vmId;
     public IGuestMemory Memory { get; } = memory;
     public IVirtqueue? Queue(int index) => index switch { 0 => Control, 1 => Cursor, _ => null };
     public IBackendChannel? BackendChannel { get; } = channel;

@@ -17,12 +17,13 @@ public sealed class DeviceHarness
     public const ulong ShmemAcked = 1UL << 22;
 
     /// <param name="fastPath">Inline fast path per context: the model and the device then share <see cref="Lanes"/>.</param>
-    public DeviceHarness(Akka.TestKit.Xunit2.TestKit kit, DeviceSettings? settings = null, bool withShmem = true, Func<ContextInfo, ContextFastPath?>? fastPath = null)
+    public DeviceHarness(Akka.TestKit.Xunit2.TestKit kit, DeviceSettings? settings = null, bool withShmem = true, Func<ContextInfo, ContextFastPath?>? fastPath = null,
+        string vmId = "vm-test")
     {
         Settings = settings ?? DeviceSettings.Default;
         Memory = new FakeGuestMemory();
         Channel = new FakeBackendChannel();
-        Host = new FakeDeviceHost(Memory, withShmem ? Channel : null, withShmem ? ShmemAcked : 0);
+        Host = new FakeDeviceHost(Memory, withShmem ? Channel : null, withShmem ? ShmemAcked : 0, vmId);
         Contexts = kit.CreateTestProbe("contexts");
         Spawner = new ProbeContextSpawner(Contexts.Ref, fastPath);
         Lanes = fastPath is null ? null : new ContextLanes();

@@ -51,14 +51,17 @@ public sealed class ChainReuseTests
         Assert.Equal(2, counter.Count);
         Assert.Throws<InvalidOperationException>(() => a.TrackIn(counter));
 
+        Assert.Equal(2, _queue.InFlight);
         _queue.Complete(a, 4);
         Assert.Equal(1, UsedIdx);
         Assert.Equal(1, counter.Count);
         _queue.Complete(a, 4); // a host bug: ignored, and not counted down twice
         Assert.Equal(1, UsedIdx);
         Assert.Equal(1, counter.Count);
+        Assert.Equal(1, _queue.InFlight);
         _queue.Complete(b, 4);
         Assert.Equal(0, counter.Count);
+        Assert.Equal(0, _queue.InFlight);
 
         // The head comes back untracked: a refilled chain does not inherit the old counter.
         Publish(0, Buffers, 24, Buffers + 0x100, 64);
