@@ -12,7 +12,7 @@ namespace VhsaKmt.Actors.Device;
 /// <summary>
 /// The virtio-gpu device as the vhost-user backend sees it: features, config space, the host-visible shared
 /// memory region, and queue kicks. Runs on the connection's IO thread: a kick pops every available chain.
-/// <para>A SUBMIT_3D whose context has nothing else outstanding, while no other kind of command is outstanding, runs
+/// <para>A SUBMIT_3D whose context has nothing outstanding, while nothing device-wide is outstanding, runs
 /// right here (<see cref="ContextFastPath"/>): answered, put on the used ring and signalled from this thread, so a
 /// synchronous guest call costs the kick and the call and no other wake-up (DESIGN.md "hot path"). Everything else
 /// is decoded (one private copy) and handed to the connection's <see cref="DeviceActor"/>, and counted as outstanding
