@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Text;
-using Microsoft.Win32.SafeHandles;
-using Tmds.Linux;
+using VhsaKmt.Native.Interop;
 
 namespace VhsaKmt.Actors.Context;
 
@@ -14,27 +12,24 @@ namespace VhsaKmt.Actors.Context;
 public sealed unsafe class ShmemRegion : IDisposable
 {
     public const uint ResponseOffset = 16;
-    private const uint MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
-    private const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4;
-    private const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 
+    private readonly Memfd _fd;
+    private readonly MappedRegion _mapping;
     private byte* _base;
 
-    private ShmemRegion(SafeFileHandle fd, byte* mapping, ulong size, ulong mapped)
+    private ShmemRegion(Memfd fd, MappedRegion mapping, ulong size)
     {
-        Fd = fd;
-        _base = mapping;
+        _fd = fd;
+        _mapping = mapping;
+        _base = (byte*)mapping.Address;
         Size = size;
-        _mapped = mapped;
         // The view is capped at int.MaxValue; a larger blob (allowed up to 2^32-1) simply has an unused tail.
         // A blob smaller than the header has no response area: ccmds then only get their seqno.
         AreaSize = size <= ResponseOffset ? 0 : (int)Math.Min(size - ResponseOffset, (ulong)int.MaxValue);
     }
 
-    private readonly ulong _mapped;
-
     /// <summary>The memfd (owned here; the device dups it for SHMEM_MAP).</summary>
-    public SafeFileHandle Fd { get; }
+    public SafeHandle Fd => _fd;
     public ulong Size { get; }
     /// <summary>Bytes of the response area (blob size − 16).</summary>
     public int AreaSize { get; }
@@ -46,26 +41,17 @@ public sealed unsafe class ShmemRegion : IDisposable
             throw new ArgumentOutOfRangeException(nameof(size), size, "shmem size must be 8..2^32-1");
         // The file (and our mapping) is at least a page, so the 16-byte header always exists on the host side.
         ulong fileSize = Math.Max((size + 4095) & ~4095UL, 4096);
-        var nameBytes = Encoding.ASCII.GetBytes(name + "\0");
-        int fd;
-        fixed (byte* n = nameBytes) fd = LibC.memfd_create(n, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0) throw new IOException($"memfd_create failed: errno {Marshal.GetLastPInvokeError()}");
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        // Sealed: the hypervisor that receives the fd cannot shrink it under our mapping (SIGBUS).
+        var fd = Memfd.Create(name, fileSize, seal: true);
         try
         {
-            if (LibC.ftruncate(fd, (long)fileSize) != 0)
-                throw new IOException($"ftruncate({fileSize}) failed: errno {Marshal.GetLastPInvokeError()}");
-            if (LibC.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
-                throw new IOException($"sealing the shmem memfd failed: errno {Marshal.GetLastPInvokeError()}");
-            void* p = LibC.mmap(null, (size_t)fileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-            if (p == (void*)-1) throw new IOException($"mmap of the shmem failed: errno {Marshal.GetLastPInvokeError()}");
-            var region = new ShmemRegion(handle, (byte*)p, size, fileSize);
-            Volatile.Write(ref *(uint*)((byte*)p + 4), ResponseOffset);
+            var region = new ShmemRegion(fd, Mmap.MapShared(fd, 0, fileSize), size);
+            Volatile.Write(ref *(uint*)(region._base + 4), ResponseOffset);
             return region;
         }
         catch
         {
-            handle.Dispose();
+            fd.Dispose();
             throw;
         }
     }
@@ -90,10 +76,9 @@ public sealed unsafe class ShmemRegion : IDisposable
 
     public void Dispose()
     {
-        var p = _base;
-        if (p == null) return;
+        if (_base == null) return;
         _base = null;
-        LibC.munmap(p, (size_t)_mapped);
-        Fd.Dispose();
+        _mapping.Dispose();
+        _fd.Dispose();
     }
 }
