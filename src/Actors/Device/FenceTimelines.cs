@@ -32,7 +32,13 @@ public readonly record struct FenceKey(uint CtxId, ushort Ring)
 /// </summary>
 public sealed class FenceTimelines
 {
+    /// <summary>Empty timelines kept for reuse (a queue per (ctx, ring) in use, not one per fence); beyond it they go.</summary>
+    public const int MaxIdleTimelines = 1024;
+
     private readonly Dictionary<FenceKey, Queue<FenceTicket>> _lines = new();
+
+    /// <summary>Timelines currently held, busy or idle (diagnostics and tests).</summary>
+    public int Timelines => _lines.Count;
 
     /// <summary>Fenced commands not yet retired.</summary>
     public int Pending { get; private set; }
@@ -72,7 +78,8 @@ public sealed class FenceTimelines
             sink(next.Chain, next.Response.AsSpan(0, next.ResponseLength));
             ReturnBuffer(next);
         }
-        if (q.Count == 0) _lines.Remove(ticket.Key);
+        // Keep the idle queue for this timeline's next fence; the header's ctx and ring are the guest's, so only so many.
+        if (q.Count == 0 && _lines.Count > MaxIdleTimelines) _lines.Remove(ticket.Key);
     }
 
     /// <summary>Forget everything (device reset: the rings are gone), returning parked buffers.</summary>

@@ -41,4 +41,27 @@ public sealed class FenceTimelinesTests
         Assert.Equal(FenceKey.Of(Fenced(1, 0, 1, ringIdx: false)), FenceKey.Of(Fenced(2, 7, 1, ringIdx: false)));
         Assert.NotEqual(FenceKey.Of(Fenced(1, 0, 1)), FenceKey.Of(Fenced(1, 1, 1)));
     }
+
+    [Fact]
+    public void Idle_timelines_are_kept_for_their_next_fence_but_only_up_to_a_bound()
+    {
+        var t = new FenceTimelines();
+        var sink = new ResponseSink((_, _) => { });
+        var chain = NewChain();
+        for (int round = 0; round < 3; round++)
+        {
+            var ticket = t.Enqueue(new ControlHeader((uint)VirtioGpuCtrlType.VIRTIO_GPU_CMD_SUBMIT_3D, 3, 1, 1, 0), chain);
+            t.Complete(ticket, new byte[24], sink);
+        }
+        Assert.Equal(1, t.Timelines); // one queue for (ctx 1, ring 0), reused
+
+        // A guest naming ever new (ctx, ring) pairs cannot grow the table past the bound.
+        for (uint ctx = 2; ctx < FenceTimelines.MaxIdleTimelines + 200; ctx++)
+        {
+            var ticket = t.Enqueue(new ControlHeader((uint)VirtioGpuCtrlType.VIRTIO_GPU_CMD_SUBMIT_3D, 3, 1, ctx, 0), chain);
+            t.Complete(ticket, new byte[24], sink);
+        }
+        Assert.Equal(0, t.Pending);
+        Assert.True(t.Timelines <= FenceTimelines.MaxIdleTimelines + 1, $"{t.Timelines} timelines held");
+    }
 }
