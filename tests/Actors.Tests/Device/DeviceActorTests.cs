@@ -222,20 +222,7 @@ public sealed class DeviceActorTests : TestKit
 
     private static long Depth(string vm) => DepthOrNull(vm) ?? throw new InvalidOperationException($"no queue depth reported for {vm}");
 
-    private static long? DepthOrNull(string vm)
-    {
-        long? depth = null;
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (i, l) => { if (i.Name == "vhsakmt.virtio_gpu.queue.depth") l.EnableMeasurementEvents(i); };
-        listener.SetMeasurementEventCallback<long>((_, v, tags, _) =>
-        {
-            foreach (var t in tags)
-                if (t.Key == "vm" && (string?)t.Value == vm) depth = v;
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
-        return depth;
-    }
+    private static long? DepthOrNull(string vm) => VhsaKmt.TestSupport.Metrics.GaugeReading.Read("vhsakmt.virtio_gpu.queue.depth", "vm", vm);
 
     [Fact]
     public void Create_blob_refused_by_the_context_is_answered_with_its_error()
